@@ -1,0 +1,317 @@
+"""Sign-in, sessions with CSRF, throttling, API tokens, widget identities."""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import hmac
+import secrets
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+from sqlalchemy import delete, func, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from kefu.actions.access import require_supervisor
+from kefu.actions.context import Actor, ActorKind, Kefu, Role, transaction
+from kefu.domain import signed_tokens
+from kefu.errors import KefuError, NotFound, RateLimited, Unauthorized
+from kefu.storage.models import (
+    Agent,
+    ApiToken,
+    Customer,
+    LoginAttempt,
+    StaffSession,
+    Tenant,
+    UsedNonce,
+)
+
+SESSION_COOKIE = "kefu_session"
+MACHINE_PREFIX = "kfm_"
+CUSTOMER_PREFIX = "kfc_"
+
+
+def password_hasher(kefu: Kefu) -> PasswordHasher:
+    s = kefu.settings
+    return PasswordHasher(time_cost=s.argon2_time_cost, memory_cost=s.argon2_memory_kib)
+
+
+def hash_password(kefu: Kefu, password: str) -> str:
+    return password_hasher(kefu).hash(password)
+
+
+def sha256_hex(text: str) -> str:
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+@dataclass
+class SignedIn:
+    agent: Agent
+    cookie_value: str
+    csrf_token: str
+
+
+def _bad_credentials() -> Unauthorized:
+    err = Unauthorized("邮箱或密码错误", "wrong email or password")
+    err.code = "invalid_credentials"
+    return err
+
+
+async def do_sign_in(kefu: Kefu, email: str, password: str, client_ip: str) -> SignedIn:
+    email = email.strip().lower()
+    keys = [f"email:{email}", f"ip:{client_ip}"]
+    now = kefu.clock.now()
+    window_start = now - timedelta(minutes=kefu.settings.login_window_minutes)
+    async with kefu.db.read() as session:
+        for key in keys:
+            failures = (
+                await session.execute(
+                    select(func.count(LoginAttempt.id)).where(
+                        LoginAttempt.key == key,
+                        LoginAttempt.succeeded.is_(False),
+                        LoginAttempt.attempted_at >= window_start,
+                    )
+                )
+            ).scalar_one()
+            if failures >= kefu.settings.login_max_failures:
+                err = RateLimited(retry_after=kefu.settings.login_window_minutes * 60)
+                err.code = "login_throttled"
+                err.message_zh = "登录失败次数过多，请 15 分钟后再试"
+                err.message_en = "too many failed sign-ins; try again in 15 minutes"
+                raise err
+        agent = (
+            await session.execute(select(Agent).where(Agent.email == email))
+        ).scalar_one_or_none()
+    ok = False
+    if agent is not None and agent.is_active:
+        try:
+            ok = password_hasher(kefu).verify(agent.password_hash, password)
+        except (VerificationError, InvalidHashError):
+            ok = False
+    else:
+        # same cost whether or not the account exists
+        with contextlib.suppress(VerificationError, InvalidHashError):
+            password_hasher(kefu).verify(DUMMY_HASH.get(kefu), password)
+    async with transaction(kefu) as tx:
+        for key in keys:
+            tx.session.add(LoginAttempt(key=key, succeeded=ok, attempted_at=tx.now))
+        if not ok or agent is None:
+            signed_in = None
+        else:
+            cookie = secrets.token_urlsafe(32)
+            csrf = secrets.token_urlsafe(32)
+            tx.session.add(
+                StaffSession(
+                    id=sha256_hex(cookie),
+                    agent_id=agent.id,
+                    csrf_token=csrf,
+                    created_at=tx.now,
+                    expires_at=tx.now + timedelta(hours=kefu.settings.session_hours),
+                )
+            )
+            signed_in = SignedIn(agent=agent, cookie_value=cookie, csrf_token=csrf)
+    if signed_in is None:
+        raise _bad_credentials()
+    return signed_in
+
+
+class _DummyHash:
+    def __init__(self) -> None:
+        self._value: str | None = None
+
+    def get(self, kefu: Kefu) -> str:
+        if self._value is None:
+            self._value = hash_password(kefu, secrets.token_urlsafe(16))
+        return self._value
+
+
+DUMMY_HASH = _DummyHash()
+
+
+@dataclass
+class StaffAuth:
+    actor: Actor
+    csrf_token: str
+    session_id: str
+
+
+async def authenticate_session(kefu: Kefu, cookie_value: str) -> StaffAuth | None:
+    async with kefu.db.read() as session:
+        row = await session.get(StaffSession, sha256_hex(cookie_value))
+        if row is None or row.expires_at <= kefu.clock.now():
+            return None
+        agent = await session.get(Agent, row.agent_id)
+        if agent is None or not agent.is_active:
+            return None
+        actor = Actor(
+            kind=ActorKind.STAFF,
+            tenant_id=agent.tenant_id,
+            agent_id=agent.id,
+            role=Role(agent.role),
+        )
+        return StaffAuth(actor=actor, csrf_token=row.csrf_token, session_id=row.id)
+
+
+async def do_sign_out(kefu: Kefu, session_id: str) -> None:
+    async with transaction(kefu) as tx:
+        await tx.session.execute(delete(StaffSession).where(StaffSession.id == session_id))
+
+
+@dataclass
+class CreatedToken:
+    token: ApiToken
+    plaintext: str
+
+
+async def create_api_token(kefu: Kefu, tenant_id: int, name: str) -> CreatedToken:
+    prefix = secrets.token_hex(6)
+    secret = secrets.token_urlsafe(32)
+    plaintext = f"{MACHINE_PREFIX}{prefix}_{secret}"
+    async with transaction(kefu) as tx:
+        token = ApiToken(
+            tenant_id=tenant_id,
+            name=name[:100],
+            prefix=prefix,
+            token_hash=sha256_hex(plaintext),
+            created_at=tx.now,
+        )
+        tx.session.add(token)
+        await tx.session.flush()
+    return CreatedToken(token=token, plaintext=plaintext)
+
+
+async def do_create_api_token(kefu: Kefu, actor: Actor, name: str) -> CreatedToken:
+    require_supervisor(actor)
+    if actor.role is not Role.ADMIN and actor.kind is ActorKind.STAFF:
+        raise NotFound("token", "令牌")
+    return await create_api_token(kefu, actor.tenant_id, name)
+
+
+async def do_revoke_api_token(kefu: Kefu, actor: Actor, token_id: int) -> None:
+    if actor.kind is not ActorKind.STAFF or actor.role is not Role.ADMIN:
+        raise NotFound("token", "令牌")
+    async with transaction(kefu) as tx:
+        token = await tx.session.get(ApiToken, token_id)
+        if token is None or token.tenant_id != actor.tenant_id:
+            raise NotFound("token", "令牌")
+        token.revoked_at = tx.now
+
+
+async def authenticate_machine_token(kefu: Kefu, plaintext: str) -> Actor | None:
+    body = plaintext[len(MACHINE_PREFIX) :]
+    prefix, _, _secret = body.partition("_")
+    async with kefu.db.read() as session:
+        token = (
+            await session.execute(select(ApiToken).where(ApiToken.prefix == prefix))
+        ).scalar_one_or_none()
+    if token is None or token.revoked_at is not None:
+        return None
+    if not hmac.compare_digest(token.token_hash, sha256_hex(plaintext)):
+        return None
+    return Actor(kind=ActorKind.MACHINE, tenant_id=token.tenant_id, token_id=token.id)
+
+
+def issue_customer_token(kefu: Kefu, tenant_id: int, customer_id: int, hours: int = 24) -> str:
+    exp = int((kefu.clock.now() + timedelta(hours=hours)).timestamp())
+    payload = {"t": tenant_id, "c": customer_id, "exp": exp}
+    return CUSTOMER_PREFIX + signed_tokens.sign(payload, kefu.settings.secret_key)
+
+
+def authenticate_customer_token(kefu: Kefu, token: str) -> Actor:
+    payload = signed_tokens.verify(
+        token[len(CUSTOMER_PREFIX) :], kefu.settings.secret_key, kefu.clock.now()
+    )
+    tenant_id, customer_id = payload.get("t"), payload.get("c")
+    if not isinstance(tenant_id, int) or not isinstance(customer_id, int):
+        raise Unauthorized()
+    return Actor(kind=ActorKind.CUSTOMER, tenant_id=tenant_id, customer_id=customer_id)
+
+
+async def tenant_by_slug(kefu: Kefu, slug: str) -> Tenant:
+    async with kefu.db.read() as session:
+        tenant = (
+            await session.execute(select(Tenant).where(Tenant.slug == slug))
+        ).scalar_one_or_none()
+    if tenant is None:
+        raise NotFound("tenant", "平台")
+    return tenant
+
+
+MAX_IDENTITY_LIFETIME = timedelta(hours=24)
+
+
+async def do_widget_identity(kefu: Kefu, tenant_slug: str, identity_token: str) -> tuple[int, str]:
+    """Exchange the marketplace's signed identity for a kefu customer token.
+    Expired tokens, bad signatures and replayed nonces are refused."""
+    tenant = await tenant_by_slug(kefu, tenant_slug)
+    now = kefu.clock.now()
+    payload = signed_tokens.verify(identity_token, tenant.widget_secret, now)
+    external_id, nonce = payload.get("customer_id"), payload.get("nonce")
+    if not isinstance(external_id, str) or not 0 < len(external_id) <= 128:
+        raise Unauthorized("身份令牌缺少客户编号", "identity token lacks customer_id")
+    if not isinstance(nonce, str) or not 8 <= len(nonce) <= 128:
+        raise Unauthorized("身份令牌缺少随机数", "identity token lacks a nonce")
+    expires_at = min(
+        now + MAX_IDENTITY_LIFETIME,
+        now.fromtimestamp(float(payload["exp"]), tz=now.tzinfo),
+    )
+    try:
+        async with transaction(kefu) as tx:
+            await tx.session.execute(delete(UsedNonce).where(UsedNonce.expires_at < tx.now))
+            tx.session.add(UsedNonce(tenant_id=tenant.id, nonce=nonce, expires_at=expires_at))
+            await tx.session.flush()
+            customer = await _upsert_member(tx.session, tenant.id, external_id, payload, tx.now)
+            customer_id = customer.id
+    except IntegrityError:
+        err = Unauthorized("身份令牌已被使用，请刷新页面", "identity token already used")
+        err.code = "token_replayed"
+        raise err from None
+    return customer_id, issue_customer_token(kefu, tenant.id, customer_id)
+
+
+async def _upsert_member(
+    session: AsyncSession, tenant_id: int, external_id: str, payload: dict[str, Any], now: datetime
+) -> Customer:
+    customer = (
+        await session.execute(
+            select(Customer).where(
+                Customer.tenant_id == tenant_id, Customer.external_id == external_id
+            )
+        )
+    ).scalar_one_or_none()
+    if customer is None:
+        customer = Customer(tenant_id=tenant_id, external_id=external_id, created_at=now)
+        session.add(customer)
+    name = payload.get("name")
+    if isinstance(name, str):
+        customer.display_name = name[:100]
+    tier = payload.get("tier")
+    if isinstance(tier, str) and tier in ("normal", "silver", "gold", "diamond"):
+        customer.tier = tier
+    await session.flush()
+    return customer
+
+
+async def do_create_visitor(kefu: Kefu, tenant_slug: str) -> tuple[int, str]:
+    tenant = await tenant_by_slug(kefu, tenant_slug)
+    async with transaction(kefu) as tx:
+        customer = Customer(
+            tenant_id=tenant.id,
+            visitor_id=secrets.token_urlsafe(16),
+            display_name="访客",
+            created_at=tx.now,
+        )
+        tx.session.add(customer)
+        await tx.session.flush()
+        customer_id = customer.id
+    return customer_id, issue_customer_token(kefu, tenant.id, customer_id)
+
+
+def invalid_token_error() -> KefuError:
+    err = Unauthorized("登录状态无效，请重新登录", "invalid credentials")
+    err.code = "invalid_token"
+    return err

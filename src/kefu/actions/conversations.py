@@ -1,0 +1,486 @@
+"""Conversation (= ticket) use cases: create, message, assign, transfer, status, note, rate."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
+
+from kefu.actions.access import (
+    access_agent_by_id,
+    access_conversation_by_public_id,
+    access_customer_by_id,
+    access_department_by_code,
+    access_order_by_no,
+    require_staff,
+)
+from kefu.actions.attachments import link_attachments
+from kefu.actions.context import Actor, ActorKind, Kefu, Tx, transaction
+from kefu.actions.numbers import next_conversation_number
+from kefu.actions.timeline import append_event, find_by_client_msg_id
+from kefu.domain.conversation_state import (
+    AuthorType,
+    Channel,
+    EventType,
+    Priority,
+    Status,
+    Visibility,
+    check_transition,
+    is_reopen,
+)
+from kefu.domain.numbering import new_public_id
+from kefu.domain.redaction import redact
+from kefu.errors import Conflict, Forbidden, InvalidInput
+from kefu.storage.models import Agent, Conversation, ConversationOrder, Event
+
+ACTIVE_FOR_AGENT = (Status.ASSIGNED.value, Status.WAITING_CUSTOMER.value)
+
+
+@dataclass
+class NewConversation:
+    channel: Channel = Channel.WEB
+    subject: str = ""
+    body: str = ""
+    category: str | None = None
+    customer_id: int | None = None
+    department_code: str | None = None
+    priority: int = Priority.NORMAL
+    order_nos: list[str] = field(default_factory=list)
+    client_msg_id: str | None = None
+    start_with_bot: bool = True
+    attachment_ids: list[str] = field(default_factory=list)
+    data: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class PostedMessage:
+    event: Event
+    conversation: Conversation
+    duplicate: bool = False
+    redacted_kinds: list[str] = field(default_factory=list)
+
+
+def _author(actor: Actor) -> tuple[AuthorType, int | None]:
+    if actor.kind is ActorKind.CUSTOMER:
+        return AuthorType.CUSTOMER, actor.customer_id
+    if actor.kind is ActorKind.STAFF:
+        return AuthorType.AGENT, actor.agent_id
+    return AuthorType.SYSTEM, None
+
+
+def check_message_body(kefu: Kefu, body: str, has_attachments: bool) -> str:
+    text = body.strip()
+    if not text and not has_attachments:
+        raise InvalidInput("empty_message", "消息不能为空", "message is empty")
+    if len(text) > kefu.settings.message_max_chars:
+        raise InvalidInput(
+            "message_too_long",
+            f"消息太长（最多 {kefu.settings.message_max_chars} 字）",
+            f"message longer than {kefu.settings.message_max_chars} characters",
+        )
+    return text
+
+
+async def _agent_snapshot(tx: Tx, actor: Actor) -> dict[str, Any]:
+    if actor.agent_id is None:
+        return {}
+    agent = await tx.session.get(Agent, actor.agent_id)
+    if agent is None:
+        return {}
+    return {"author": {"name": agent.display_name, "agent_no": agent.agent_no}}
+
+
+async def check_create_conversation(tx: Tx, actor: Actor, new: NewConversation) -> None:
+    if actor.is_customer:
+        new.customer_id = actor.customer_id
+        new.department_code = None
+        new.priority = Priority.NORMAL
+    elif new.customer_id is not None:
+        await access_customer_by_id(tx.session, actor, new.customer_id)
+    if not 0 <= new.priority <= 3:
+        raise InvalidInput("invalid_priority", "优先级须在 0–3 之间", "priority must be 0-3")
+    if len(new.subject) > 300:
+        raise InvalidInput("subject_too_long", "标题太长", "subject too long")
+
+
+async def do_create_conversation(kefu: Kefu, actor: Actor, new: NewConversation) -> Conversation:
+    async with transaction(kefu) as tx:
+        await check_create_conversation(tx, actor, new)
+        department_id = None
+        if new.department_code:
+            department_id = (
+                await access_department_by_code(tx.session, actor, new.department_code)
+            ).id
+        orders = [await access_order_by_no(tx.session, actor, no) for no in new.order_nos]
+        body = (
+            check_message_body(kefu, new.body, bool(new.attachment_ids))
+            if (new.body or new.attachment_ids)
+            else ""
+        )
+        status = Status.BOT if new.start_with_bot else Status.QUEUED
+        conv = Conversation(
+            tenant_id=actor.tenant_id,
+            number=await next_conversation_number(tx, kefu.settings.timezone),
+            public_id=new_public_id(),
+            channel=new.channel.value,
+            status=status.value,
+            priority=new.priority,
+            category=new.category,
+            subject=redact(new.subject).text[:300],
+            department_id=department_id,
+            customer_id=new.customer_id,
+            merchant_id=orders[0].merchant_id if orders else None,
+            queued_at=tx.now if status is Status.QUEUED else None,
+            last_seq=0,
+            bot_state={},
+            created_at=tx.now,
+            updated_at=tx.now,
+        )
+        tx.session.add(conv)
+        await tx.session.flush()
+        for order in orders:
+            tx.session.add(ConversationOrder(conversation_id=conv.id, order_id=order.id))
+        author_type, author_id = _author(actor)
+        if body or new.attachment_ids:
+            redaction = redact(body)
+            data: dict[str, Any] = {**new.data}
+            if redaction.kinds:
+                data["redacted"] = list(redaction.kinds)
+            event = await append_event(
+                tx,
+                conv,
+                EventType.MESSAGE,
+                author_type=author_type,
+                author_id=author_id,
+                body=redaction.text,
+                data=data,
+                client_msg_id=new.client_msg_id,
+            )
+            if new.attachment_ids:
+                event.data = {
+                    **event.data,
+                    "attachments": await link_attachments(
+                        tx, actor, conv, event, new.attachment_ids
+                    ),
+                }
+        return conv
+
+
+async def do_post_message(
+    kefu: Kefu,
+    actor: Actor,
+    public_id: str,
+    body: str,
+    *,
+    client_msg_id: str | None = None,
+    attachment_ids: list[str] | None = None,
+) -> PostedMessage:
+    """Store a message once per client_msg_id; a resend returns the stored event."""
+    try:
+        return await _post_message(kefu, actor, public_id, body, client_msg_id, attachment_ids)
+    except IntegrityError:
+        # a concurrent resend of the same client_msg_id won the race: return its event
+        if client_msg_id is None:
+            raise
+        async with kefu.db.read() as session:
+            conv = await access_conversation_by_public_id(session, actor, public_id)
+            stmt = select(Event).where(
+                Event.conversation_id == conv.id, Event.client_msg_id == client_msg_id
+            )
+            event = (await session.execute(stmt)).scalar_one()
+            return PostedMessage(event=event, conversation=conv, duplicate=True)
+
+
+async def _post_message(
+    kefu: Kefu,
+    actor: Actor,
+    public_id: str,
+    body: str,
+    client_msg_id: str | None,
+    attachment_ids: list[str] | None,
+) -> PostedMessage:
+    attachment_ids = attachment_ids or []
+    text = check_message_body(kefu, body, bool(attachment_ids))
+    async with transaction(kefu) as tx:
+        conv = await access_conversation_by_public_id(tx.session, actor, public_id, for_update=True)
+        if client_msg_id:
+            existing = await find_by_client_msg_id(tx, conv, client_msg_id)
+            if existing is not None:
+                return PostedMessage(event=existing, conversation=conv, duplicate=True)
+        if conv.status == Status.CLOSED:
+            raise Conflict(
+                "conversation_closed",
+                "该会话已关闭，请发起新的咨询",
+                "this conversation is closed; start a new one",
+            )
+        author_type, author_id = _author(actor)
+        if actor.is_customer:
+            await _on_customer_message(tx, conv)
+        elif actor.is_staff:
+            await _on_agent_message(tx, actor, conv)
+        redaction = redact(text)
+        data: dict[str, Any] = await _agent_snapshot(tx, actor)
+        if redaction.kinds:
+            data["redacted"] = list(redaction.kinds)
+        event = await append_event(
+            tx,
+            conv,
+            EventType.MESSAGE,
+            author_type=author_type,
+            author_id=author_id,
+            body=redaction.text,
+            data=data,
+            client_msg_id=client_msg_id,
+        )
+        if attachment_ids:
+            event.data = {
+                **event.data,
+                "attachments": await link_attachments(tx, actor, conv, event, attachment_ids),
+            }
+        return PostedMessage(event=event, conversation=conv, redacted_kinds=list(redaction.kinds))
+
+
+async def _on_customer_message(tx: Tx, conv: Conversation) -> None:
+    if conv.status == Status.WAITING_CUSTOMER:
+        target = Status.ASSIGNED if conv.assignee_id else Status.QUEUED
+        await _set_status(tx, conv, target, AuthorType.SYSTEM, None, reason="customer_replied")
+    elif conv.status == Status.RESOLVED:
+        target = Status.ASSIGNED if conv.assignee_id else Status.QUEUED
+        await _set_status(tx, conv, target, AuthorType.SYSTEM, None, reason="customer_reopened")
+
+
+async def _on_agent_message(tx: Tx, actor: Actor, conv: Conversation) -> None:
+    if conv.status in (Status.BOT, Status.QUEUED) and actor.agent_id is not None:
+        agent = await access_agent_by_id(tx.session, actor, actor.agent_id)
+        await _assign(tx, conv, agent, by_agent_id=actor.agent_id)
+    if conv.first_responded_at is None:
+        conv.first_responded_at = tx.now
+
+
+async def _set_status(
+    tx: Tx,
+    conv: Conversation,
+    target: Status,
+    author_type: AuthorType,
+    author_id: int | None,
+    *,
+    reason: str = "",
+) -> None:
+    current = conv.status
+    check_transition(current, target.value)
+    conv.status = target.value
+    if target is Status.QUEUED:
+        conv.queued_at = tx.now
+        conv.assignee_id = None
+    if target is Status.RESOLVED:
+        conv.resolved_at = tx.now
+    if target is Status.CLOSED:
+        conv.closed_at = tx.now
+    if is_reopen(current, target.value):
+        conv.resolved_at = None
+        conv.closed_at = None
+    await append_event(
+        tx,
+        conv,
+        EventType.STATUS_CHANGE,
+        author_type=author_type,
+        author_id=author_id,
+        data={"from": current, "to": target.value, "reason": reason},
+    )
+
+
+async def _active_count(tx: Tx, agent_id: int) -> int:
+    stmt = select(func.count(Conversation.id)).where(
+        Conversation.assignee_id == agent_id, Conversation.status.in_(ACTIVE_FOR_AGENT)
+    )
+    return int((await tx.session.execute(stmt)).scalar_one())
+
+
+async def _assign(
+    tx: Tx, conv: Conversation, agent: Agent, *, by_agent_id: int | None, force: bool = False
+) -> None:
+    if conv.assignee_id == agent.id and conv.status in ACTIVE_FOR_AGENT:
+        return
+    if conv.status in (Status.RESOLVED, Status.CLOSED):
+        raise Conflict(
+            "conversation_not_open", "会话已结束，请先重新打开", "reopen the conversation first"
+        )
+    if not force and await _active_count(tx, agent.id) >= agent.capacity:
+        raise Conflict(
+            "agent_at_capacity",
+            f"客服 {agent.agent_no} 已达接待上限",
+            f"agent {agent.agent_no} is at capacity",
+        )
+    previous = conv.assignee_id
+    if conv.status in (Status.BOT, Status.QUEUED):
+        check_transition(conv.status, Status.ASSIGNED.value)
+        conv.status = Status.ASSIGNED.value
+    conv.assignee_id = agent.id
+    if conv.department_id is None:
+        conv.department_id = agent.department_id
+    agent.last_assigned_at = tx.now
+    await append_event(
+        tx,
+        conv,
+        EventType.ASSIGNMENT,
+        author_type=AuthorType.AGENT if by_agent_id else AuthorType.SYSTEM,
+        author_id=by_agent_id,
+        data={
+            "agent_id": agent.id,
+            "agent_no": agent.agent_no,
+            "name": agent.display_name,
+            "previous_agent_id": previous,
+        },
+    )
+
+
+async def do_assign_conversation(
+    kefu: Kefu, actor: Actor, public_id: str, agent_id: int, *, force: bool = False
+) -> Conversation:
+    require_staff(actor)
+    async with transaction(kefu) as tx:
+        conv = await access_conversation_by_public_id(tx.session, actor, public_id, for_update=True)
+        if agent_id != actor.agent_id and not actor.is_supervisor:
+            raise Forbidden("只有主管可以把会话分配给他人", "only supervisors assign to others")
+        if conv.assignee_id and conv.assignee_id != agent_id and not actor.is_supervisor:
+            raise Conflict(
+                "already_assigned", "该会话已由其他客服接待", "already assigned to another agent"
+            )
+        agent = await _lock_agent(tx, actor, agent_id)
+        await _assign(tx, conv, agent, by_agent_id=actor.agent_id, force=force)
+        return conv
+
+
+async def _lock_agent(tx: Tx, actor: Actor, agent_id: int) -> Agent:
+    """Lock the agent row so capacity checks for one agent are serialised."""
+    await access_agent_by_id(tx.session, actor, agent_id)
+    stmt = select(Agent).where(Agent.id == agent_id).with_for_update()
+    return (await tx.session.execute(stmt)).scalar_one()
+
+
+async def do_transfer_conversation(
+    kefu: Kefu,
+    actor: Actor,
+    public_id: str,
+    *,
+    department_code: str | None,
+    agent_id: int | None,
+    note: str = "",
+) -> Conversation:
+    require_staff(actor)
+    if not department_code and agent_id is None:
+        raise InvalidInput(
+            "transfer_target_missing", "请选择要转接的部门或客服", "give a department or an agent"
+        )
+    async with transaction(kefu) as tx:
+        conv = await access_conversation_by_public_id(tx.session, actor, public_id, for_update=True)
+        if conv.status in (Status.RESOLVED, Status.CLOSED):
+            raise Conflict(
+                "conversation_not_open", "会话已结束，请先重新打开", "reopen the conversation first"
+            )
+        dept = (
+            await access_department_by_code(tx.session, actor, department_code)
+            if department_code
+            else None
+        )
+        target = await _lock_agent(tx, actor, agent_id) if agent_id is not None else None
+        from_department = conv.department_id
+        if dept is not None:
+            conv.department_id = dept.id
+        elif target is not None:
+            conv.department_id = target.department_id
+        await append_event(
+            tx,
+            conv,
+            EventType.TRANSFER,
+            author_type=AuthorType.AGENT,
+            author_id=actor.agent_id,
+            data={
+                "from_department_id": from_department,
+                "to_department": dept.code if dept else None,
+                "to_department_name": dept.name if dept else None,
+                "to_agent_id": target.id if target else None,
+                "to_agent_no": target.agent_no if target else None,
+            },
+        )
+        if note.strip():
+            await append_event(
+                tx,
+                conv,
+                EventType.NOTE,
+                author_type=AuthorType.AGENT,
+                author_id=actor.agent_id,
+                body=check_message_body(kefu, note, False),
+                visibility=Visibility.INTERNAL,
+                data={**await _agent_snapshot(tx, actor), "transfer_note": True},
+            )
+        if target is not None:
+            conv.assignee_id = None
+            await _assign(tx, conv, target, by_agent_id=actor.agent_id)
+        elif conv.status != Status.QUEUED:
+            await _set_status(
+                tx, conv, Status.QUEUED, AuthorType.AGENT, actor.agent_id, reason="transfer"
+            )
+        return conv
+
+
+async def do_change_status(
+    kefu: Kefu, actor: Actor, public_id: str, status: str, *, reason: str = ""
+) -> Conversation:
+    require_staff(actor)
+    async with transaction(kefu) as tx:
+        conv = await access_conversation_by_public_id(tx.session, actor, public_id, for_update=True)
+        target = check_transition(conv.status, status)
+        if target is Status.ASSIGNED and conv.assignee_id is None:
+            if actor.agent_id is None:
+                raise InvalidInput(
+                    "assignee_required", "请先分配客服", "assign an agent to reopen to assigned"
+                )
+            agent = await _lock_agent(tx, actor, actor.agent_id)
+            conv.assignee_id = agent.id
+        await _set_status(tx, conv, target, _author(actor)[0], actor.agent_id, reason=reason[:200])
+        return conv
+
+
+async def do_add_note(kefu: Kefu, actor: Actor, public_id: str, body: str) -> Event:
+    require_staff(actor)
+    text = check_message_body(kefu, body, False)
+    async with transaction(kefu) as tx:
+        conv = await access_conversation_by_public_id(tx.session, actor, public_id, for_update=True)
+        return await append_event(
+            tx,
+            conv,
+            EventType.NOTE,
+            author_type=_author(actor)[0],
+            author_id=actor.agent_id,
+            body=redact(text).text,
+            visibility=Visibility.INTERNAL,
+            data=await _agent_snapshot(tx, actor),
+        )
+
+
+async def do_rate_conversation(
+    kefu: Kefu, actor: Actor, public_id: str, score: int, tags: list[str], comment: str
+) -> Event:
+    if not actor.is_customer:
+        raise Forbidden("只有客户可以评价", "only the customer can rate")
+    if not 1 <= score <= 5:
+        raise InvalidInput("invalid_rating", "评分须为 1–5", "rating must be 1-5")
+    async with transaction(kefu) as tx:
+        conv = await access_conversation_by_public_id(tx.session, actor, public_id, for_update=True)
+        if conv.status not in (Status.RESOLVED, Status.CLOSED):
+            raise Conflict(
+                "not_resolved", "问题解决后才能评价", "rate after the conversation is resolved"
+            )
+        conv.rating = score
+        return await append_event(
+            tx,
+            conv,
+            EventType.RATING,
+            author_type=AuthorType.CUSTOMER,
+            author_id=actor.customer_id,
+            body=redact(comment.strip()[:1000]).text,
+            data={"score": score, "tags": [t[:20] for t in tags[:10]]},
+        )

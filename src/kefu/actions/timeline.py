@@ -1,0 +1,73 @@
+"""Appending to a conversation's timeline: the next seq, in the caller's transaction."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import select, update
+
+from kefu.actions.context import Tx
+from kefu.domain.conversation_state import AuthorType, EventType, Visibility
+from kefu.realtime.broker import conversation_channel, tenant_channel
+from kefu.storage.models import Conversation, Event
+
+
+async def append_event(
+    tx: Tx,
+    conv: Conversation,
+    type_: EventType,
+    *,
+    author_type: AuthorType,
+    author_id: int | None = None,
+    body: str = "",
+    data: dict[str, Any] | None = None,
+    visibility: Visibility = Visibility.PUBLIC,
+    client_msg_id: str | None = None,
+) -> Event:
+    """Allocate the next seq atomically (row lock on PostgreSQL) and insert the event."""
+    result = await tx.session.execute(
+        update(Conversation)
+        .where(Conversation.id == conv.id)
+        .values(last_seq=Conversation.last_seq + 1, updated_at=tx.now)
+        .returning(Conversation.last_seq)
+    )
+    seq = int(result.scalar_one())
+    conv.last_seq = seq
+    conv.updated_at = tx.now
+    event = Event(
+        tenant_id=conv.tenant_id,
+        conversation_id=conv.id,
+        seq=seq,
+        type=type_.value,
+        visibility=visibility.value,
+        author_type=author_type.value,
+        author_id=author_id,
+        body=body,
+        data=data or {},
+        client_msg_id=client_msg_id,
+        created_at=tx.now,
+    )
+    tx.session.add(event)
+    await tx.session.flush()
+    tx.notify(
+        conversation_channel(conv.public_id),
+        {
+            "type": "event",
+            "conversation_id": conv.public_id,
+            "seq": seq,
+            "event_type": type_.value,
+            "visibility": visibility.value,
+        },
+    )
+    tx.notify(
+        tenant_channel(conv.tenant_id),
+        {"type": "conversation", "conversation_id": conv.public_id, "seq": seq},
+    )
+    return event
+
+
+async def find_by_client_msg_id(tx: Tx, conv: Conversation, client_msg_id: str) -> Event | None:
+    stmt = select(Event).where(
+        Event.conversation_id == conv.id, Event.client_msg_id == client_msg_id
+    )
+    return (await tx.session.execute(stmt)).scalar_one_or_none()

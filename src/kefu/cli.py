@@ -1,0 +1,190 @@
+"""The `kefu` command: serve, migrate, demo, up, create-admin, create-token, bot eval."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import sys
+from collections.abc import Awaitable, Callable
+from typing import TypeVar
+
+from sqlalchemy import select
+
+from kefu.actions.context import Kefu, Role
+from kefu.clock import SystemClock
+from kefu.errors import KefuError
+from kefu.realtime.broker import InProcessBroker
+from kefu.settings import Settings, get_settings
+from kefu.storage.database import Database
+
+T = TypeVar("T")
+
+
+def _run_with_kefu(settings: Settings, fn: Callable[[Kefu], Awaitable[T]]) -> T:
+    async def runner() -> T:
+        db = Database(settings.database_url)
+        kefu = Kefu(settings=settings, db=db, broker=InProcessBroker(), clock=SystemClock())
+        try:
+            return await fn(kefu)
+        finally:
+            await db.dispose()
+
+    return asyncio.run(runner())
+
+
+def cmd_migrate(settings: Settings, _args: argparse.Namespace) -> int:
+    from kefu.storage.migrate import upgrade
+
+    upgrade(settings.database_url)
+    print("数据库已迁移到最新版本 / database migrated")
+    return 0
+
+
+def cmd_demo(settings: Settings, _args: argparse.Namespace) -> int:
+    from kefu.demo import load_demo
+
+    summary = _run_with_kefu(settings, lambda k: load_demo(k, settings.demo_password))
+    print_banner(settings, summary)
+    return 0
+
+
+def print_banner(settings: Settings, summary: object) -> None:
+    from kefu.demo import DemoSummary
+
+    assert isinstance(summary, DemoSummary)
+    base = settings.public_base_url
+    state = "已创建" if summary.created else "已存在（未重复创建）"
+    lines = [
+        "",
+        f"kefu 客服 — 演示平台 demo tenant '{summary.tenant_slug}' {state}",
+        f"  健康检查 health:   {base}/healthz",
+        f"  接口文档 API docs: {base}/docs",
+        f"  OpenAPI:          {base}/openapi.json",
+        f"  指标 metrics:      {base}/metrics",
+        "  演示登录 demo log-ins (password for all: " + summary.password + "):",
+    ]
+    for email, agent_no, name, role in summary.staff:
+        lines.append(f"    {email:<30} 工号 {agent_no}  {name} ({role})")
+    print("\n".join(lines), flush=True)
+
+
+def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
+    import uvicorn
+
+    from kefu.logging_setup import configure_logging
+
+    configure_logging(settings.log_level, settings.log_json)
+    uvicorn.run(
+        "kefu.web.app:create_app",
+        factory=True,
+        host=args.host or settings.host,
+        port=args.port or settings.port,
+        workers=args.workers,
+        log_config=None,
+        proxy_headers=True,
+    )
+    return 0
+
+
+def cmd_up(settings: Settings, args: argparse.Namespace) -> int:
+    cmd_migrate(settings, args)
+    cmd_demo(settings, args)
+    return cmd_serve(settings, args)
+
+
+def cmd_create_admin(settings: Settings, args: argparse.Namespace) -> int:
+    from kefu.actions.agents import create_agent
+    from kefu.storage.models import Tenant
+
+    async def run(kefu: Kefu) -> str:
+        async with kefu.db.read() as session:
+            tenant = (
+                await session.execute(select(Tenant).where(Tenant.slug == args.tenant))
+            ).scalar_one_or_none()
+        if tenant is None:
+            raise KefuError(
+                "not_found", "平台不存在", f"tenant {args.tenant!r} not found", status_code=404
+            )
+        agent = await create_agent(
+            kefu,
+            tenant.id,
+            email=args.email,
+            password=args.password,
+            agent_no=args.agent_no,
+            display_name=args.name,
+            role=Role.ADMIN,
+        )
+        return agent.email
+
+    email = _run_with_kefu(settings, run)
+    print(f"管理员已创建 / admin created: {email}")
+    return 0
+
+
+def cmd_create_token(settings: Settings, args: argparse.Namespace) -> int:
+    from kefu.actions.auth import create_api_token, tenant_by_slug
+
+    async def run(kefu: Kefu) -> str:
+        tenant = await tenant_by_slug(kefu, args.tenant)
+        created = await create_api_token(kefu, tenant.id, args.name)
+        return created.plaintext
+
+    token = _run_with_kefu(settings, run)
+    print("接口令牌（只显示这一次）/ API token (shown once):")
+    print(token)
+    return 0
+
+
+def cmd_bot(_settings: Settings, args: argparse.Namespace) -> int:
+    from kefu.nlu.evaluation import main as eval_main
+
+    return eval_main(list(args.rest))
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="kefu", description="kefu 客服 platform")
+    sub = parser.add_subparsers(dest="command", required=True)
+    for name in ("serve", "up"):
+        p = sub.add_parser(name, help="serve HTTP" if name == "serve" else "migrate, demo, serve")
+        p.add_argument("--host")
+        p.add_argument("--port", type=int)
+        p.add_argument("--workers", type=int, default=1)
+    sub.add_parser("migrate", help="apply database migrations")
+    sub.add_parser("demo", help="load demo data (idempotent)")
+    p = sub.add_parser("create-admin", help="create an admin account")
+    p.add_argument("--tenant", default="demo")
+    p.add_argument("--email", required=True)
+    p.add_argument("--password", required=True)
+    p.add_argument("--agent-no", required=True)
+    p.add_argument("--name", default="管理员")
+    p = sub.add_parser("create-token", help="create an API token for a tenant")
+    p.add_argument("--tenant", default="demo")
+    p.add_argument("--name", required=True)
+    p = sub.add_parser("bot", help="bot tools: kefu bot eval FILE.jsonl [--json]")
+    p.add_argument("rest", nargs=argparse.REMAINDER)
+    return parser
+
+
+COMMANDS: dict[str, Callable[[Settings, argparse.Namespace], int]] = {
+    "serve": cmd_serve,
+    "up": cmd_up,
+    "migrate": cmd_migrate,
+    "demo": cmd_demo,
+    "create-admin": cmd_create_admin,
+    "create-token": cmd_create_token,
+    "bot": cmd_bot,
+}
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    settings = get_settings()
+    try:
+        return COMMANDS[args.command](settings, args)
+    except KefuError as exc:
+        print(f"错误 error [{exc.code}]: {exc.message_zh} / {exc.message_en}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

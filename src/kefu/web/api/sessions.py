@@ -1,0 +1,96 @@
+"""/api/v1/auth and /api/v1/widget: staff sign-in, widget identities, API tokens."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Request, Response
+
+from kefu.actions import auth
+from kefu.actions.context import Kefu
+from kefu.storage.models import Agent, Department
+from kefu.web.api.schemas import (
+    ERROR_RESPONSES,
+    AgentMe,
+    DepartmentRef,
+    LoginRequest,
+    TokenCreate,
+    TokenCreated,
+    WidgetSession,
+    WidgetSessionRequest,
+)
+from kefu.web.deps import ActorDep, KefuDep
+
+router = APIRouter(prefix="/api/v1", tags=["auth"], responses=ERROR_RESPONSES)
+
+
+def client_ip(request: Request) -> str:
+    return request.client.host if request.client else "unknown"
+
+
+async def agent_me(kefu: Kefu, agent: Agent, csrf_token: str | None) -> AgentMe:
+    dept = None
+    if agent.department_id:
+        async with kefu.db.read() as session:
+            d = await session.get(Department, agent.department_id)
+            dept = DepartmentRef(code=d.code, name=d.name) if d else None
+    return AgentMe(
+        id=agent.id,
+        agent_no=agent.agent_no,
+        display_name=agent.display_name,
+        role=agent.role,
+        department=dept,
+        presence=agent.presence,
+        capacity=agent.capacity,
+        email=agent.email,
+        csrf_token=csrf_token,
+    )
+
+
+def set_session_cookie(kefu: Kefu, response: Response, value: str) -> None:
+    response.set_cookie(
+        auth.SESSION_COOKIE,
+        value,
+        max_age=kefu.settings.session_hours * 3600,
+        httponly=True,
+        secure=kefu.settings.secure_cookies,
+        samesite="lax",
+        path="/",
+    )
+
+
+@router.post("/auth/login")
+async def login(body: LoginRequest, request: Request, response: Response, kefu: KefuDep) -> AgentMe:
+    signed_in = await auth.do_sign_in(kefu, body.email, body.password, client_ip(request))
+    set_session_cookie(kefu, response, signed_in.cookie_value)
+    return await agent_me(kefu, signed_in.agent, signed_in.csrf_token)
+
+
+@router.post("/auth/logout", status_code=204)
+async def logout(request: Request, kefu: KefuDep, actor: ActorDep) -> Response:
+    staff = getattr(request.state, "staff", None)
+    if staff is not None:
+        await auth.do_sign_out(kefu, staff.session_id)
+    response = Response(status_code=204)
+    response.delete_cookie(auth.SESSION_COOKIE, path="/")
+    return response
+
+
+@router.post("/widget/session")
+async def widget_session(body: WidgetSessionRequest, kefu: KefuDep) -> WidgetSession:
+    """Exchange the marketplace's signed identity token, or start an anonymous visitor."""
+    if body.identity_token:
+        customer_id, token = await auth.do_widget_identity(kefu, body.tenant, body.identity_token)
+    else:
+        customer_id, token = await auth.do_create_visitor(kefu, body.tenant)
+    return WidgetSession(customer_id=customer_id, token=token)
+
+
+@router.post("/tokens", status_code=201)
+async def create_token(body: TokenCreate, kefu: KefuDep, actor: ActorDep) -> TokenCreated:
+    created = await auth.do_create_api_token(kefu, actor, body.name)
+    return TokenCreated(id=created.token.id, name=created.token.name, token=created.plaintext)
+
+
+@router.delete("/tokens/{token_id}", status_code=204)
+async def revoke_token(token_id: int, kefu: KefuDep, actor: ActorDep) -> Response:
+    await auth.do_revoke_api_token(kefu, actor, token_id)
+    return Response(status_code=204)

@@ -1,0 +1,62 @@
+"""The ASGI application factory."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+
+from kefu import __version__
+from kefu.actions.context import Kefu
+from kefu.clock import Clock, SystemClock
+from kefu.realtime.broker import Broker, InProcessBroker
+from kefu.settings import Settings, get_settings
+from kefu.storage.database import Database
+from kefu.web import ops
+from kefu.web.api import conversations, people, sessions
+from kefu.web.errors import install_error_handlers
+from kefu.web.limits import BodySizeLimit
+
+log = logging.getLogger("kefu")
+
+
+def create_app(
+    settings: Settings | None = None,
+    *,
+    clock: Clock | None = None,
+    broker: Broker | None = None,
+) -> FastAPI:
+    settings = settings or get_settings()
+    clock = clock or SystemClock()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        db = Database(settings.database_url)
+        used_broker = broker or InProcessBroker()
+        app.state.kefu = Kefu(settings=settings, db=db, broker=used_broker, clock=clock)
+        log.info("kefu started", extra={"database": db.engine.url.get_backend_name()})
+        try:
+            yield
+        finally:
+            await used_broker.close()
+            await db.dispose()
+
+    app = FastAPI(
+        title="kefu 客服 API",
+        version=__version__,
+        description="客服平台接口 / customer-service platform API. "
+        'Errors: `{"error": {"code", "message" (zh-CN), "message_en"}}`.',
+        lifespan=lifespan,
+    )
+    metrics = ops.Metrics()
+    app.state.metrics = metrics
+    install_error_handlers(app)
+    app.include_router(ops.router)
+    app.include_router(sessions.router)
+    app.include_router(conversations.router)
+    app.include_router(people.router)
+    app.add_middleware(ops.MetricsMiddleware, metrics=metrics)
+    app.add_middleware(BodySizeLimit, max_bytes=settings.request_max_bytes)
+    return app

@@ -1,0 +1,63 @@
+"""FastAPI dependencies: the application services and the authenticated actor."""
+
+from __future__ import annotations
+
+import hmac
+from typing import Annotated
+
+from fastapi import Depends, Request
+
+from kefu.actions import auth
+from kefu.actions.context import Actor, Kefu
+from kefu.errors import Forbidden, Unauthorized
+
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
+def get_kefu(request: Request) -> Kefu:
+    kefu: Kefu = request.app.state.kefu
+    return kefu
+
+
+KefuDep = Annotated[Kefu, Depends(get_kefu)]
+
+
+def bearer_token(request: Request) -> str | None:
+    header = request.headers.get("authorization", "")
+    scheme, _, value = header.partition(" ")
+    if scheme.lower() == "bearer" and value.strip():
+        return value.strip()
+    return None
+
+
+async def actor_from_bearer(kefu: Kefu, token: str) -> Actor:
+    if token.startswith(auth.MACHINE_PREFIX):
+        actor = await auth.authenticate_machine_token(kefu, token)
+        if actor is None:
+            raise auth.invalid_token_error()
+        return actor
+    if token.startswith(auth.CUSTOMER_PREFIX):
+        return auth.authenticate_customer_token(kefu, token)
+    raise auth.invalid_token_error()
+
+
+async def get_actor(request: Request, kefu: KefuDep) -> Actor:
+    token = bearer_token(request)
+    if token is not None:
+        return await actor_from_bearer(kefu, token)
+    cookie = request.cookies.get(auth.SESSION_COOKIE)
+    if cookie:
+        staff = await auth.authenticate_session(kefu, cookie)
+        if staff is not None:
+            if request.method not in SAFE_METHODS:
+                sent = request.headers.get("x-csrf-token", "")
+                if not hmac.compare_digest(sent.encode(), staff.csrf_token.encode()):
+                    err = Forbidden("页面已过期，请刷新后重试", "missing or wrong CSRF token")
+                    err.code = "csrf_failed"
+                    raise err
+            request.state.staff = staff
+            return staff.actor
+    raise Unauthorized()
+
+
+ActorDep = Annotated[Actor, Depends(get_actor)]
