@@ -10,7 +10,6 @@ from typing import Any
 
 import httpx
 from fastapi.testclient import TestClient
-from sqlalchemy import select
 
 from kefu.actions import commerce
 from kefu.actions.agents import create_agent
@@ -27,6 +26,7 @@ class World:
     tenant_id: int
     widget_secret: str
     machine_token: str
+    token_id: int
     agents: dict[str, int] = field(default_factory=dict)  # name -> id
     emails: dict[str, str] = field(default_factory=dict)  # name -> email
     customers: dict[str, int] = field(default_factory=dict)  # external id -> id
@@ -53,8 +53,14 @@ async def build_world(kefu: Kefu, slug: str | None = None) -> World:
         ):
             tx.session.add(Department(tenant_id=tenant.id, code=code, name=name, name_en=code))
         tenant_id, secret = tenant.id, tenant.widget_secret
-    token = (await create_api_token(kefu, tenant_id, "marketplace")).plaintext
-    world = World(slug=slug, tenant_id=tenant_id, widget_secret=secret, machine_token=token)
+    created = await create_api_token(kefu, tenant_id, "marketplace")
+    world = World(
+        slug=slug,
+        tenant_id=tenant_id,
+        widget_secret=secret,
+        machine_token=created.plaintext,
+        token_id=created.token.id,
+    )
     for name, role, dept, cap in (
         ("admin", Role.ADMIN, None, 5),
         ("supervisor", Role.SUPERVISOR, "recharge", 5),
@@ -98,10 +104,6 @@ async def build_world(kefu: Kefu, slug: str | None = None) -> World:
         )
         world.orders.append(no)
     return world
-
-
-def department_id(kefu: Kefu, code: str) -> Any:
-    return select(Department.id).where(Department.code == code)
 
 
 class As:

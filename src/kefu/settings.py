@@ -30,6 +30,7 @@ class Settings(BaseSettings):
     request_max_bytes: int = 12 * 1024 * 1024
     message_max_chars: int = 5000
     login_max_failures: int = 5
+    login_max_failures_per_ip: int = 50
     login_window_minutes: int = 15
     argon2_time_cost: int = 3
     argon2_memory_kib: int = 65536

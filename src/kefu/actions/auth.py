@@ -63,11 +63,14 @@ def _bad_credentials() -> Unauthorized:
 
 async def do_sign_in(kefu: Kefu, email: str, password: str, client_ip: str) -> SignedIn:
     email = email.strip().lower()
-    keys = [f"email:{email}", f"ip:{client_ip}"]
+    limits = {
+        f"email:{email}": kefu.settings.login_max_failures,
+        f"ip:{client_ip}": kefu.settings.login_max_failures_per_ip,
+    }
     now = kefu.clock.now()
     window_start = now - timedelta(minutes=kefu.settings.login_window_minutes)
     async with kefu.db.read() as session:
-        for key in keys:
+        for key, limit in limits.items():
             failures = (
                 await session.execute(
                     select(func.count(LoginAttempt.id)).where(
@@ -77,7 +80,7 @@ async def do_sign_in(kefu: Kefu, email: str, password: str, client_ip: str) -> S
                     )
                 )
             ).scalar_one()
-            if failures >= kefu.settings.login_max_failures:
+            if failures >= limit:
                 err = RateLimited(retry_after=kefu.settings.login_window_minutes * 60)
                 err.code = "login_throttled"
                 err.message_zh = "登录失败次数过多，请 15 分钟后再试"
@@ -97,7 +100,7 @@ async def do_sign_in(kefu: Kefu, email: str, password: str, client_ip: str) -> S
         with contextlib.suppress(VerificationError, InvalidHashError):
             password_hasher(kefu).verify(DUMMY_HASH.get(kefu), password)
     async with transaction(kefu) as tx:
-        for key in keys:
+        for key in limits:
             tx.session.add(LoginAttempt(key=key, succeeded=ok, attempted_at=tx.now))
         if not ok or agent is None:
             signed_in = None

@@ -339,9 +339,9 @@ async def _assign(
 async def do_assign_conversation(
     kefu: Kefu, actor: Actor, public_id: str, agent_id: int, *, force: bool = False
 ) -> Conversation:
-    require_staff(actor)
     async with transaction(kefu) as tx:
         conv = await access_conversation_by_public_id(tx.session, actor, public_id, for_update=True)
+        require_staff(actor)
         if agent_id != actor.agent_id and not actor.is_supervisor:
             raise Forbidden("只有主管可以把会话分配给他人", "only supervisors assign to others")
         if conv.assignee_id and conv.assignee_id != agent_id and not actor.is_supervisor:
@@ -369,13 +369,13 @@ async def do_transfer_conversation(
     agent_id: int | None,
     note: str = "",
 ) -> Conversation:
-    require_staff(actor)
     if not department_code and agent_id is None:
         raise InvalidInput(
             "transfer_target_missing", "请选择要转接的部门或客服", "give a department or an agent"
         )
     async with transaction(kefu) as tx:
         conv = await access_conversation_by_public_id(tx.session, actor, public_id, for_update=True)
+        require_staff(actor)
         if conv.status in (Status.RESOLVED, Status.CLOSED):
             raise Conflict(
                 "conversation_not_open", "会话已结束，请先重新打开", "reopen the conversation first"
@@ -429,9 +429,9 @@ async def do_transfer_conversation(
 async def do_change_status(
     kefu: Kefu, actor: Actor, public_id: str, status: str, *, reason: str = ""
 ) -> Conversation:
-    require_staff(actor)
     async with transaction(kefu) as tx:
         conv = await access_conversation_by_public_id(tx.session, actor, public_id, for_update=True)
+        require_staff(actor)
         target = check_transition(conv.status, status)
         if target is Status.ASSIGNED and conv.assignee_id is None:
             if actor.agent_id is None:
@@ -445,10 +445,10 @@ async def do_change_status(
 
 
 async def do_add_note(kefu: Kefu, actor: Actor, public_id: str, body: str) -> Event:
-    require_staff(actor)
     text = check_message_body(kefu, body, False)
     async with transaction(kefu) as tx:
         conv = await access_conversation_by_public_id(tx.session, actor, public_id, for_update=True)
+        require_staff(actor)
         return await append_event(
             tx,
             conv,
@@ -464,12 +464,12 @@ async def do_add_note(kefu: Kefu, actor: Actor, public_id: str, body: str) -> Ev
 async def do_rate_conversation(
     kefu: Kefu, actor: Actor, public_id: str, score: int, tags: list[str], comment: str
 ) -> Event:
-    if not actor.is_customer:
-        raise Forbidden("只有客户可以评价", "only the customer can rate")
     if not 1 <= score <= 5:
         raise InvalidInput("invalid_rating", "评分须为 1–5", "rating must be 1-5")
     async with transaction(kefu) as tx:
         conv = await access_conversation_by_public_id(tx.session, actor, public_id, for_update=True)
+        if not actor.is_customer:
+            raise Forbidden("只有客户可以评价", "only the customer can rate")
         if conv.status not in (Status.RESOLVED, Status.CLOSED):
             raise Conflict(
                 "not_resolved", "问题解决后才能评价", "rate after the conversation is resolved"

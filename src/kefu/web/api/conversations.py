@@ -24,6 +24,7 @@ from kefu.web.api.schemas import (
     ConversationCreate,
     ConversationPublic,
     EventPublic,
+    KeyPath,
     MessageCreate,
     MessagePosted,
     NoteCreate,
@@ -108,7 +109,7 @@ async def list_all(
 
 
 @router.get("/{conversation_id}")
-async def get_one(conversation_id: str, kefu: KefuDep, actor: ActorDep) -> ConversationPublic:
+async def get_one(conversation_id: KeyPath, kefu: KefuDep, actor: ActorDep) -> ConversationPublic:
     async with kefu.db.read() as session:
         conv = await access_conversation_by_public_id(session, actor, conversation_id)
         departments, agents = await reference_maps(session, [conv])
@@ -117,7 +118,7 @@ async def get_one(conversation_id: str, kefu: KefuDep, actor: ActorDep) -> Conve
 
 @router.get("/{conversation_id}/events")
 async def events(
-    conversation_id: str,
+    conversation_id: KeyPath,
     kefu: KefuDep,
     actor: ActorDep,
     after_seq: Annotated[int, Query(ge=0, le=2**31 - 1)] = 0,
@@ -136,7 +137,7 @@ async def events(
 
 @router.post("/{conversation_id}/messages", status_code=201)
 async def post_message(
-    conversation_id: str, body: MessageCreate, kefu: KefuDep, actor: ActorDep
+    conversation_id: KeyPath, body: MessageCreate, kefu: KefuDep, actor: ActorDep
 ) -> MessagePosted:
     posted = await conv_actions.do_post_message(
         kefu,
@@ -155,7 +156,7 @@ async def post_message(
 
 @router.post("/{conversation_id}/assign")
 async def assign(
-    conversation_id: str, body: AssignRequest, kefu: KefuDep, actor: ActorDep
+    conversation_id: KeyPath, body: AssignRequest, kefu: KefuDep, actor: ActorDep
 ) -> ConversationPublic:
     conv = await conv_actions.do_assign_conversation(
         kefu, actor, conversation_id, body.agent_id, force=body.force
@@ -165,7 +166,7 @@ async def assign(
 
 @router.post("/{conversation_id}/transfer")
 async def transfer(
-    conversation_id: str, body: TransferRequest, kefu: KefuDep, actor: ActorDep
+    conversation_id: KeyPath, body: TransferRequest, kefu: KefuDep, actor: ActorDep
 ) -> ConversationPublic:
     conv = await conv_actions.do_transfer_conversation(
         kefu,
@@ -180,7 +181,7 @@ async def transfer(
 
 @router.post("/{conversation_id}/status")
 async def change_status(
-    conversation_id: str, body: StatusChange, kefu: KefuDep, actor: ActorDep
+    conversation_id: KeyPath, body: StatusChange, kefu: KefuDep, actor: ActorDep
 ) -> ConversationPublic:
     conv = await conv_actions.do_change_status(
         kefu, actor, conversation_id, Status(body.status).value, reason=body.reason
@@ -190,7 +191,7 @@ async def change_status(
 
 @router.post("/{conversation_id}/notes", status_code=201)
 async def add_note(
-    conversation_id: str, body: NoteCreate, kefu: KefuDep, actor: ActorDep
+    conversation_id: KeyPath, body: NoteCreate, kefu: KefuDep, actor: ActorDep
 ) -> EventPublic:
     event = await conv_actions.do_add_note(kefu, actor, conversation_id, body.body)
     return EventPublic.build(conversation_id, event)
@@ -198,7 +199,7 @@ async def add_note(
 
 @router.post("/{conversation_id}/rating", status_code=201)
 async def rate(
-    conversation_id: str, body: RatingCreate, kefu: KefuDep, actor: ActorDep
+    conversation_id: KeyPath, body: RatingCreate, kefu: KefuDep, actor: ActorDep
 ) -> EventPublic:
     event = await conv_actions.do_rate_conversation(
         kefu, actor, conversation_id, body.score, list(body.tags), body.comment

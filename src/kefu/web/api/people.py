@@ -28,6 +28,8 @@ from kefu.web.api.schemas import (
     CustomerPublic,
     CustomerUpsertBody,
     DepartmentRef,
+    IdPath,
+    KeyPath,
     OrderPublic,
     OrderUpsertBody,
     PresenceUpdate,
@@ -39,7 +41,7 @@ router = APIRouter(prefix="/api/v1", responses=ERROR_RESPONSES)
 
 
 @router.get("/customers/{customer_id}", tags=["customers"])
-async def get_customer(customer_id: int, kefu: KefuDep, actor: ActorDep) -> CustomerPublic:
+async def get_customer(customer_id: IdPath, kefu: KefuDep, actor: ActorDep) -> CustomerPublic:
     async with kefu.db.read() as session:
         customer = await access_customer_by_id(session, actor, customer_id)
     return CustomerPublic.build(customer)
@@ -57,7 +59,7 @@ async def upsert_customer(
 
 @router.get("/customers/{customer_id}/orders", tags=["orders"])
 async def customer_orders(
-    customer_id: int,
+    customer_id: IdPath,
     kefu: KefuDep,
     actor: ActorDep,
     limit: Annotated[int, Query(ge=1, le=100)] = 20,
@@ -69,7 +71,7 @@ async def customer_orders(
 
 
 @router.get("/orders/{order_no}", tags=["orders"])
-async def get_order(order_no: str, kefu: KefuDep, actor: ActorDep) -> OrderPublic:
+async def get_order(order_no: KeyPath, kefu: KefuDep, actor: ActorDep) -> OrderPublic:
     async with kefu.db.read() as session:
         order = await access_order_by_no(session, actor, order_no)
     return OrderPublic.build(order)
@@ -152,7 +154,7 @@ async def upload(file: UploadFile, kefu: KefuDep, actor: ActorDep) -> dict[str, 
 
 
 @router.get("/attachments/{attachment_id}", tags=["attachments"], response_class=FileResponse)
-async def download(attachment_id: str, kefu: KefuDep, actor: ActorDep) -> FileResponse:
+async def download(attachment_id: KeyPath, kefu: KefuDep, actor: ActorDep) -> FileResponse:
     async with kefu.db.read() as session:
         att = await access_attachment_by_public_id(session, actor, attachment_id)
     path = attachment_path(kefu, att)

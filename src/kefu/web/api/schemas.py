@@ -6,6 +6,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Annotated, Any, Generic, Literal, TypeVar
 
+from fastapi import Path
 from pydantic import BaseModel, ConfigDict, Field
 
 from kefu.domain.conversation_state import STATUS_LABELS_ZH, Channel, Priority, Status
@@ -15,6 +16,8 @@ T = TypeVar("T")
 
 ShortText = Annotated[str, Field(max_length=200)]
 ClientMsgId = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.:-]+$")]
+IdPath = Annotated[int, Path(ge=1, le=2**31 - 1)]
+KeyPath = Annotated[str, Path(min_length=1, max_length=64)]
 PublicIdList = Annotated[list[Annotated[str, Field(max_length=32)]], Field(max_length=10)]
 
 

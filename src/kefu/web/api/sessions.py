@@ -11,6 +11,7 @@ from kefu.web.api.schemas import (
     ERROR_RESPONSES,
     AgentMe,
     DepartmentRef,
+    IdPath,
     LoginRequest,
     TokenCreate,
     TokenCreated,
@@ -91,6 +92,6 @@ async def create_token(body: TokenCreate, kefu: KefuDep, actor: ActorDep) -> Tok
 
 
 @router.delete("/tokens/{token_id}", status_code=204)
-async def revoke_token(token_id: int, kefu: KefuDep, actor: ActorDep) -> Response:
+async def revoke_token(token_id: IdPath, kefu: KefuDep, actor: ActorDep) -> Response:
     await auth.do_revoke_api_token(kefu, actor, token_id)
     return Response(status_code=204)

@@ -1,0 +1,83 @@
+"""The kefu command, as a new user runs it: migrate, demo twice, tokens, admins."""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+import subprocess
+import sys
+from pathlib import Path
+
+
+def kefu(tmp_path: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    env = {
+        **os.environ,
+        "KEFU_DATABASE_URL": f"sqlite:///{tmp_path / 'var' / 'kefu.db'}",
+        "KEFU_DATA_DIR": str(tmp_path / "var"),
+        "KEFU_ARGON2_MEMORY_KIB": "1024",
+        "KEFU_ARGON2_TIME_COST": "1",
+    }
+    return subprocess.run(
+        [sys.executable, "-m", "kefu.cli", *args],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
+def counts(db: Path) -> dict[str, int]:
+    con = sqlite3.connect(db)
+    try:
+        return {
+            t: con.execute(f"select count(*) from {t}").fetchone()[0]
+            for t in ("tenants", "agents", "customers", "orders", "departments", "merchants")
+        }
+    finally:
+        con.close()
+
+
+def test_migrate_and_demo_are_idempotent(tmp_path: Path) -> None:
+    assert kefu(tmp_path, "migrate").returncode == 0
+    first = kefu(tmp_path, "demo")
+    assert first.returncode == 0, first.stderr
+    assert "admin@demo.kefu.local" in first.stdout and "/healthz" in first.stdout
+    before = counts(tmp_path / "var" / "kefu.db")
+    assert before["agents"] >= 5 and before["orders"] >= 5
+    second = kefu(tmp_path, "demo")
+    assert second.returncode == 0 and "已存在" in second.stdout
+    assert kefu(tmp_path, "migrate").returncode == 0
+    assert counts(tmp_path / "var" / "kefu.db") == before
+
+
+def test_create_token_and_admin(tmp_path: Path) -> None:
+    kefu(tmp_path, "migrate")
+    kefu(tmp_path, "demo")
+    out = kefu(tmp_path, "create-token", "--name", "shop")
+    assert out.returncode == 0
+    assert any(line.startswith("kfm_") for line in out.stdout.splitlines())
+    out = kefu(
+        tmp_path,
+        "create-admin",
+        "--email",
+        "boss@x.test",
+        "--password",
+        "longpassword",
+        "--agent-no",
+        "KF9",
+    )
+    assert out.returncode == 0, out.stderr
+    dup = kefu(
+        tmp_path,
+        "create-admin",
+        "--email",
+        "boss@x.test",
+        "--password",
+        "longpassword",
+        "--agent-no",
+        "KF10",
+    )
+    assert dup.returncode == 2 and "email_taken" in dup.stderr
+    missing = kefu(tmp_path, "create-token", "--tenant", "nope", "--name", "x")
+    assert missing.returncode == 2 and "not_found" in missing.stderr
