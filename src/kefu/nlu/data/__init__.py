@@ -1,0 +1,1 @@
+"""Corpus, knowledge-base articles and the script that makes the corpus."""

@@ -1,0 +1,101 @@
+"""``understand(text)``: redact -> normalise -> segment -> entities -> classify -> sentiment.
+
+One :class:`NluEngine` per process (``NluEngine.default()``) holds the trained model; it is
+immutable after construction, so ``understand`` is safe to call from many threads.
+Tenants with their own intents/examples get their own engine via
+:meth:`NluEngine.with_examples` (cached on disk by training-data hash).
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+from kefu.domain.redaction import redact
+from kefu.nlu.classifier import IntentClassifier, features
+from kefu.nlu.entities import Entity, extract_entities
+from kefu.nlu.normalise import normalise
+from kefu.nlu.segment import segment
+from kefu.nlu.sentiment import Sentiment, detect_sentiment
+
+__all__ = ["NluEngine", "Understanding", "understand"]
+
+
+@dataclass(frozen=True, slots=True)
+class Understanding:
+    raw: str
+    redacted_text: str
+    redaction_kinds: tuple[str, ...]
+    normalised: str
+    tokens: tuple[str, ...]
+    intent: str
+    confidence: float
+    top: tuple[tuple[str, float], ...]
+    entities: tuple[Entity, ...]
+    sentiment: Sentiment
+    rule: str | None = None
+    extra: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def redacted(self) -> bool:
+        return bool(self.redaction_kinds)
+
+    def entity(self, kind: str) -> str | None:
+        for e in self.entities:
+            if e.kind == kind:
+                return e.value
+        return None
+
+    def entities_of(self, kind: str) -> list[str]:
+        return [e.value for e in self.entities if e.kind == kind]
+
+
+class NluEngine:
+    _default: NluEngine | None = None
+    _default_lock = threading.Lock()
+
+    def __init__(self, classifier: IntentClassifier) -> None:
+        self.classifier = classifier
+
+    @classmethod
+    def default(cls) -> NluEngine:
+        """The process-wide engine on the shipped corpus (trained or loaded once)."""
+        if cls._default is None:
+            with cls._default_lock:
+                if cls._default is None:
+                    cls._default = cls(IntentClassifier.train())
+        return cls._default
+
+    @classmethod
+    def with_examples(cls, extra_examples: Iterable[tuple[str, str]]) -> NluEngine:
+        """An engine trained on the shipped corpus plus a tenant's (text, intent) pairs."""
+        return cls(IntentClassifier.train(extra_examples))
+
+    def understand(self, text: str) -> Understanding:
+        raw = text or ""
+        redaction = redact(raw)
+        # Classify the redacted text: a secret must never become a feature.
+        norm = normalise(redaction.text)
+        tokens = tuple(segment(norm))
+        entities = tuple(extract_entities(norm))
+        prediction = self.classifier.predict(norm, feats=features(norm))
+        sentiment = detect_sentiment(norm, raw)
+        return Understanding(
+            raw=raw,
+            redacted_text=redaction.text,
+            redaction_kinds=redaction.kinds,
+            normalised=norm,
+            tokens=tokens,
+            intent=prediction.intent,
+            confidence=round(prediction.confidence, 4),
+            top=prediction.top,
+            entities=entities,
+            sentiment=sentiment,
+            rule=prediction.rule,
+        )
+
+
+def understand(text: str) -> Understanding:
+    """Understand one message with the default engine."""
+    return NluEngine.default().understand(text)
