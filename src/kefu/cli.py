@@ -141,6 +141,18 @@ def cmd_bot(_settings: Settings, args: argparse.Namespace) -> int:
     return eval_main(list(args.rest))
 
 
+def cmd_bench(_settings: Settings, args: argparse.Namespace) -> int:
+    from kefu.benchmarks import main as bench_main
+
+    return bench_main(list(args.rest))
+
+
+def cmd_simulate(_settings: Settings, args: argparse.Namespace) -> int:
+    from kefu.simulate import main as simulate_main
+
+    return simulate_main(list(args.rest))
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="kefu", description="kefu 客服 platform")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -162,6 +174,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--name", required=True)
     p = sub.add_parser("bot", help="bot tools: kefu bot eval FILE.jsonl [--json]")
     p.add_argument("rest", nargs=argparse.REMAINDER)
+    p = sub.add_parser("bench", help="benchmarks: kefu bench chat|routing|sweeper")
+    p.add_argument("rest", nargs=argparse.REMAINDER)
+    p = sub.add_parser("simulate", help="replay a day of inquiries against a server")
+    p.add_argument("rest", nargs=argparse.REMAINDER)
     return parser
 
 
@@ -173,6 +189,8 @@ COMMANDS: dict[str, Callable[[Settings, argparse.Namespace], int]] = {
     "create-admin": cmd_create_admin,
     "create-token": cmd_create_token,
     "bot": cmd_bot,
+    "bench": cmd_bench,
+    "simulate": cmd_simulate,
 }
 
 

@@ -199,6 +199,9 @@ async def load_demo(kefu: Kefu, password: str) -> DemoSummary:
                     delivered_at=at + timedelta(minutes=3) if status == "delivered" else None,
                 ),
             )
+    from kefu.actions.knowledge import seed_default_articles
+
+    await seed_default_articles(kefu, tenant_id)
     return DemoSummary(
         tenant_slug=DEMO_TENANT,
         created=created,

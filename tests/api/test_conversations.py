@@ -291,3 +291,13 @@ def test_unauthenticated_is_401(client: TestClient) -> None:
     assert r.json()["error"]["code"] == "unauthorized"
     r = client.get("/api/v1/conversations", headers={"Authorization": "Bearer kfm_abc_def"})
     assert r.status_code == 401 and r.json()["error"]["code"] == "invalid_token"
+
+
+def test_handoff_is_one_step_and_idempotent(customer: As, alice: As) -> None:
+    cid = open_conversation(customer)["id"]
+    r = customer.post(f"/api/v1/conversations/{cid}/handoff")
+    assert r.status_code == 200 and r.json()["status"] == "queued"
+    again = customer.post(f"/api/v1/conversations/{cid}/handoff", json={"reason": "button"})
+    assert again.status_code == 200 and again.json()["status"] == "queued"
+    types = [e["type"] for e in events_of(alice, cid)]
+    assert types.count("handoff") == 1 and types[-1] == "status_change"

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+import logging
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from enum import StrEnum
@@ -53,6 +54,27 @@ class Actor:
         return self.role in (Role.SUPERVISOR, Role.ADMIN)
 
 
+log = logging.getLogger("kefu.actions")
+
+
+@dataclass(frozen=True)
+class TimelineFact:
+    """What subscribers learn about an event once its transaction has committed."""
+
+    tenant_id: int
+    conversation_id: int
+    conversation_public_id: str
+    seq: int
+    type: str
+    author_type: str
+    author_id: int | None
+    visibility: str
+    data: dict[str, Any]
+
+
+Subscriber = Callable[["Kefu", list[TimelineFact]], Awaitable[None]]
+
+
 @dataclass
 class Kefu:
     """The application's shared services, created once per process."""
@@ -61,6 +83,7 @@ class Kefu:
     db: Database
     broker: Broker
     clock: Clock
+    subscribers: list[Subscriber] = field(default_factory=list)
 
 
 @dataclass
@@ -70,6 +93,7 @@ class Tx:
     session: AsyncSession
     now: Any
     notifications: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
+    facts: list[TimelineFact] = field(default_factory=list)
 
     def notify(self, channel: str, message: dict[str, Any]) -> None:
         self.notifications.append((channel, message))
@@ -77,9 +101,24 @@ class Tx:
 
 @asynccontextmanager
 async def transaction(kefu: Kefu) -> AsyncIterator[Tx]:
-    """Run do_* writes in one transaction; publish notifications after commit only."""
+    """Run do_* writes in one transaction; after commit (only), publish notifications and
+    hand the new timeline events to the subscribers (bot, routing, SLA, email)."""
     async with kefu.db.write() as session:
         tx = Tx(session=session, now=kefu.clock.now())
         yield tx
     for channel, message in tx.notifications:
-        await kefu.broker.publish(channel, message)
+        try:
+            await kefu.broker.publish(channel, message)
+        except Exception:  # the database is the truth; clients catch up by seq
+            log.exception("broker publish failed", extra={"channel": channel})
+    if tx.facts:
+        await dispatch(kefu, tx.facts)
+
+
+async def dispatch(kefu: Kefu, facts: list[TimelineFact]) -> None:
+    """A failing subscriber never undoes or fails the write that already committed."""
+    for subscriber in kefu.subscribers:
+        try:
+            await subscriber(kefu, facts)
+        except Exception:
+            log.exception("subscriber failed", extra={"subscriber": repr(subscriber)})

@@ -484,3 +484,40 @@ async def do_rate_conversation(
             body=redact(comment.strip()[:1000]).text,
             data={"score": score, "tags": [t[:20] for t in tags[:10]]},
         )
+
+
+async def do_request_handoff(
+    kefu: Kefu,
+    actor: Actor,
+    public_id: str,
+    *,
+    reason: str = "button",
+    urgent: bool = False,
+    category: str | None = None,
+    department_code: str | None = None,
+) -> Conversation:
+    """The customer is one step from a human: leave the bot, join the queue.
+    Idempotent: a conversation already with (or waiting for) a person is unchanged."""
+    async with transaction(kefu) as tx:
+        conv = await access_conversation_by_public_id(tx.session, actor, public_id, for_update=True)
+        if conv.status != Status.BOT:
+            return conv
+        if department_code and conv.department_id is None:
+            conv.department_id = (
+                await access_department_by_code(tx.session, actor, department_code)
+            ).id
+        if category and not conv.category:
+            conv.category = category
+        if urgent:
+            conv.priority = max(conv.priority, Priority.URGENT)
+        conv.bot_state = {**(conv.bot_state or {}), "handed_over": True}
+        await append_event(
+            tx,
+            conv,
+            EventType.HANDOFF,
+            author_type=_author(actor)[0] if actor.is_customer else AuthorType.BOT,
+            author_id=actor.customer_id if actor.is_customer else None,
+            data={"reason": reason[:64], "urgent": urgent, "category": conv.category},
+        )
+        await _set_status(tx, conv, Status.QUEUED, AuthorType.SYSTEM, None, reason="handoff")
+        return conv

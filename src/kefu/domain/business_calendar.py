@@ -57,8 +57,9 @@ class TimeRange:
 
     @property
     def length(self) -> timedelta:
-        start = timedelta(hours=self.start.hour, minutes=self.start.minute,
-                          seconds=self.start.second)
+        start = timedelta(
+            hours=self.start.hour, minutes=self.start.minute, seconds=self.start.second
+        )
         end = timedelta(hours=self.end.hour, minutes=self.end.minute, seconds=self.end.second)
         if end <= start:
             end += timedelta(days=1)

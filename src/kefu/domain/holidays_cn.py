@@ -37,7 +37,10 @@ class ChinaHolidays:
 
 
 def _p(
-    zh: str, en: str, first: tuple[int, int, int], last: tuple[int, int, int],
+    zh: str,
+    en: str,
+    first: tuple[int, int, int],
+    last: tuple[int, int, int],
     *workdays: tuple[int, int, int],
 ) -> HolidayPeriod:
     return HolidayPeriod(zh, en, date(*first), date(*last), tuple(date(*w) for w in workdays))
@@ -51,8 +54,12 @@ _DATA: dict[int, tuple[HolidayPeriod, ...]] = {
         _p("劳动节", "Labour Day", (2025, 5, 1), (2025, 5, 5), (2025, 4, 27)),
         _p("端午节", "Dragon Boat Festival", (2025, 5, 31), (2025, 6, 2)),
         _p(
-            "国庆节、中秋节", "National Day and Mid-Autumn Festival",
-            (2025, 10, 1), (2025, 10, 8), (2025, 9, 28), (2025, 10, 11),
+            "国庆节、中秋节",
+            "National Day and Mid-Autumn Festival",
+            (2025, 10, 1),
+            (2025, 10, 8),
+            (2025, 9, 28),
+            (2025, 10, 11),
         ),
     ),
     2026: (

@@ -42,7 +42,10 @@ class Urgency(StrEnum):
 
 
 LABEL_ORDER: tuple[PriorityLabel, ...] = (
-    PriorityLabel.LOW, PriorityLabel.NORMAL, PriorityLabel.HIGH, PriorityLabel.URGENT,
+    PriorityLabel.LOW,
+    PriorityLabel.NORMAL,
+    PriorityLabel.HIGH,
+    PriorityLabel.URGENT,
 )
 #: The lowest score that carries each label.
 LABEL_FLOOR: dict[PriorityLabel, float] = {
@@ -64,11 +67,16 @@ VIP_THRESHOLD = 3
 
 #: Named tiers some platforms use, mapped onto VIP levels.
 TIER_NAMES: dict[str, int] = {
-    "normal": 0, "普通": 0,
-    "silver": 1, "白银": 1,
-    "gold": 3, "黄金": 3,
-    "platinum": 4, "铂金": 4,
-    "diamond": 5, "钻石": 5,
+    "normal": 0,
+    "普通": 0,
+    "silver": 1,
+    "白银": 1,
+    "gold": 3,
+    "黄金": 3,
+    "platinum": 4,
+    "铂金": 4,
+    "diamond": 5,
+    "钻石": 5,
 }
 
 

@@ -64,7 +64,8 @@ class Capacity:
 
 def capacity_of(agents: Iterable[AgentState], department: str | None = None) -> Capacity:
     online = [
-        a for a in agents
+        a
+        for a in agents
         if a.presence is Presence.ONLINE and (department is None or department in a.departments)
     ]
     slots = sum(max(0, a.capacity) for a in online)

@@ -77,7 +77,9 @@ _FILLER = r"(?:\s*(?:是|为|是:|是：|改成了?|改为|设置成|设成|设�
 _PASSWORD_RE = re.compile(
     r"(?P<key>(?:支付|登录|登陆|游戏|账号|帐号|qq|QQ)?(?:密码|口令)|(?i:pwd|passwd|password|pass))"
     + _FILLER
-    + r"(?P<val>" + _ORDER_TOKEN + r"[!-~]{4,40})"
+    + r"(?P<val>"
+    + _ORDER_TOKEN
+    + r"[!-~]{4,40})"
 )
 _CODE_RE = re.compile(
     r"(?P<key>验证码|校验码|动态码|短信码|确认码|(?i:code))"
@@ -87,7 +89,9 @@ _CODE_RE = re.compile(
 _CARD_SECRET_RE = re.compile(
     r"(?P<key>卡密|卡号密码|卡号和密码|充值卡密码|兑换码|激活码|(?i:cd-?key))"
     + _FILLER
-    + r"(?P<val>" + _ORDER_TOKEN + r"[A-Za-z0-9][A-Za-z0-9\-]{5,63}"
+    + r"(?P<val>"
+    + _ORDER_TOKEN
+    + r"[A-Za-z0-9][A-Za-z0-9\-]{5,63}"
     r"(?:[\s/,，]+" + _ORDER_TOKEN + r"(?=[A-Za-z0-9\-]*\d)[A-Za-z0-9\-]{4,64})?)"
 )
 _DIGIT_RUN_RE = re.compile(r"(?<![A-Za-z0-9])[0-9](?:[ \-]?[0-9]){12,22}[0-9Xx]?(?![A-Za-z0-9])")

@@ -260,7 +260,8 @@ class RoutingBoard:
 
     def _compact_agents(self, dept: str) -> None:
         heap = [
-            entry for entry in self._dept_agents[dept]
+            entry
+            for entry in self._dept_agents[dept]
             if self._agent_version.get(entry[0][2]) == entry[1]
         ]
         heapq.heapify(heap)

@@ -120,8 +120,12 @@ class SlaPolicy:
             return self.escalation
         # the last step also reassigns when the tenant asked for it
         *head, last = self.escalation
-        return (*head, EscalationStep(last.after, last.raise_priority_by,
-                                      last.notify_supervisor, reassign=True))
+        return (
+            *head,
+            EscalationStep(
+                last.after, last.raise_priority_by, last.notify_supervisor, reassign=True
+            ),
+        )
 
 
 # -- facts --------------------------------------------------------------------------
@@ -344,8 +348,7 @@ def _clock_status(
 def sla_status(deadlines: SlaDeadlines, now: datetime) -> SlaState:
     now = ensure_aware(now)
     d = deadlines
-    first = _clock_status(d.first_response_due, d.first_response_warn_at,
-                          d.first_response_at, now)
+    first = _clock_status(d.first_response_due, d.first_response_warn_at, d.first_response_at, now)
     if d.resolution_due is None and d.paused_since is not None and d.resolved_at is None:
         resolution = SlaStatus.PAUSED
     else:

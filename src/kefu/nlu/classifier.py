@@ -39,8 +39,14 @@ DATA_DIR = Path(__file__).resolve().parent / "data"
 _SEP = "\x01"
 
 _PLACEHOLDER = {
-    "order_no": " #ord ", "phone": " #tel ", "amount": " #amt ", "qq": " #qq ",
-    "wechat": " #wx ", "website": " #site ", "agent_id": " #job ", "time": " #time ",
+    "order_no": " #ord ",
+    "phone": " #tel ",
+    "amount": " #amt ",
+    "qq": " #qq ",
+    "wechat": " #wx ",
+    "website": " #site ",
+    "agent_id": " #job ",
+    "time": " #time ",
 }
 _DIGITS_RE = re.compile(r"\d+")
 # Polite openers carry no intent when something follows them ("你好，我要退款").
@@ -78,21 +84,35 @@ def word_view(doc: str) -> str:
 
 # (intent, pattern) in priority order. Matched against normalised text.
 RULES: tuple[tuple[str, re.Pattern[str]], ...] = (
-    ("account_security", re.compile(
-        r"被盗|盗号|号被盗|盗刷|被骗|骗走|被人(?:登录|登陆|转走|盗|改了?密码|换绑|绑定)"
-        r"|(?:假|冒充)客服.{0,12}(?:骗|坑|转账|验证码|钱)|不是我(?:本人)?(?:操作|花|买|弄)"
-        r"|异地登录.{0,6}不是我|陌生设备登录|验证码.{0,8}(?:发给|告诉|给了|报给)"
-        r"|(?:余额|钱).{0,4}(?:全)?(?:没了|不见了|被转走)"
-        r"|(?:转账|转了钱|转完|付了钱).{0,10}(?:联系不上|拉黑|删了我|不回)")),
-    ("human_agent", re.compile(
-        r"转人工|人工客服|转接人工|^(?:找|要|转|请)?人工[!?.,]*$|找人工|要人工|接通人工"
-        r"|不要机器人|别(?:让)?机器人|^真人[!?.,]*$|找个真人|有没有活人")),
+    (
+        "account_security",
+        re.compile(
+            r"被盗|盗号|号被盗|盗刷|被骗|骗走|被人(?:登录|登陆|转走|盗|改了?密码|换绑|绑定)"
+            r"|(?:假|冒充)客服.{0,12}(?:骗|坑|转账|验证码|钱)|不是我(?:本人)?(?:操作|花|买|弄)"
+            r"|异地登录.{0,6}不是我|陌生设备登录|验证码.{0,8}(?:发给|告诉|给了|报给)"
+            r"|(?:余额|钱).{0,4}(?:全)?(?:没了|不见了|被转走)"
+            r"|(?:转账|转了钱|转完|付了钱).{0,10}(?:联系不上|拉黑|删了我|不回)"
+        ),
+    ),
+    (
+        "human_agent",
+        re.compile(
+            r"转人工|人工客服|转接人工|^(?:找|要|转|请)?人工[!?.,]*$|找人工|要人工|接通人工"
+            r"|不要机器人|别(?:让)?机器人|^真人[!?.,]*$|找个真人|有没有活人"
+        ),
+    ),
     ("complaint", re.compile(r"投诉(?!.{0,3}(?:在哪|怎么|流程|电话|渠道))|举报|差评")),
-    ("channel_verify", re.compile(
-        r"(?:是|是不是)(?:你们)?(?:的)?官方|官方的吗|真假客服|辨别.{0,4}客服|核实客服|验证客服"
-        r"|(?:客服|官网).{0,6}(?:是真的|真的假的|是不是你们)")),
-    ("account_access", re.compile(
-        r"冻结|解冻|封号|被封|登不上|登录不了|登陆不了|忘记密码|找回密码")),
+    (
+        "channel_verify",
+        re.compile(
+            r"(?:是|是不是)(?:你们)?(?:的)?官方|官方的吗|真假客服|辨别.{0,4}客服|核实客服|验证客服"
+            r"|(?:客服|官网).{0,6}(?:是真的|真的假的|是不是你们)"
+        ),
+    ),
+    (
+        "account_access",
+        re.compile(r"冻结|解冻|封号|被封|登不上|登录不了|登陆不了|忘记密码|找回密码"),
+    ),
 )
 
 
@@ -121,15 +141,25 @@ def _build_model() -> Any:
     from sklearn.linear_model import LogisticRegression
     from sklearn.pipeline import FeatureUnion, Pipeline
 
-    chars = TfidfVectorizer(analyzer="char", ngram_range=(1, 3), preprocessor=char_view,
-                            sublinear_tf=True, min_df=1)
-    words = TfidfVectorizer(analyzer="word", ngram_range=(1, 2), preprocessor=word_view,
-                            token_pattern=r"\S+", sublinear_tf=True)
-    return Pipeline([
-        ("features", FeatureUnion([("chars", chars), ("words", words)])),
-        ("model", LogisticRegression(C=20.0, max_iter=3000, class_weight="balanced",
-                                     random_state=0)),
-    ])
+    chars = TfidfVectorizer(
+        analyzer="char", ngram_range=(1, 3), preprocessor=char_view, sublinear_tf=True, min_df=1
+    )
+    words = TfidfVectorizer(
+        analyzer="word",
+        ngram_range=(1, 2),
+        preprocessor=word_view,
+        token_pattern=r"\S+",
+        sublinear_tf=True,
+    )
+    return Pipeline(
+        [
+            ("features", FeatureUnion([("chars", chars), ("words", words)])),
+            (
+                "model",
+                LogisticRegression(C=20.0, max_iter=3000, class_weight="balanced", random_state=0),
+            ),
+        ]
+    )
 
 
 class IntentClassifier:
@@ -188,8 +218,11 @@ class IntentClassifier:
         """Classify one normalised message."""
         doc = feats if feats is not None else features(normalised)
         probs = self._model.predict_proba([doc])[0]
-        ranked = sorted(zip(self.intents, (float(p) for p in probs), strict=True),
-                        key=lambda kv: kv[1], reverse=True)
+        ranked = sorted(
+            zip(self.intents, (float(p) for p in probs), strict=True),
+            key=lambda kv: kv[1],
+            reverse=True,
+        )
         top = tuple((i, round(p, 4)) for i, p in ranked[:3])
         rule = self.rule_intent(normalised)
         if rule is not None and rule in self.intents:

@@ -68,15 +68,20 @@ def _prf(gold: list[str], pred: list[str]) -> tuple[dict[str, dict[str, Any]], f
         precision = tp / (tp + fp) if tp + fp else 0.0
         recall = tp / (tp + fn) if tp + fn else 0.0
         f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
-        per[label] = {"precision": round(100 * precision, 2), "recall": round(100 * recall, 2),
-                      "support": tp + fn}
+        per[label] = {
+            "precision": round(100 * precision, 2),
+            "recall": round(100 * recall, 2),
+            "support": tp + fn,
+        }
         f1s.append(f1)
     del labels
     return per, round(100 * sum(f1s) / len(f1s), 2) if f1s else 0.0
 
 
-_PROTECTED_RE = re.compile(r"(?<![A-Za-z0-9])(?:KM|km)\d{14,20}|(?<!\d)1[3-9]\d{9}(?!\d)"
-                           r"|(?:订单号?|单号)\s*[:：]?\s*\d{16,24}")
+_PROTECTED_RE = re.compile(
+    r"(?<![A-Za-z0-9])(?:KM|km)\d{14,20}|(?<!\d)1[3-9]\d{9}(?!\d)"
+    r"|(?:订单号?|单号)\s*[:：]?\s*\d{16,24}"
+)
 
 
 def _baseline(train_path: Path, texts: list[str]) -> list[str]:
@@ -87,14 +92,17 @@ def _baseline(train_path: Path, texts: list[str]) -> list[str]:
     from kefu.nlu.classifier import load_examples
 
     examples = load_examples(train_path)
-    model = make_pipeline(TfidfVectorizer(analyzer="char", ngram_range=(1, 3)),
-                          LogisticRegression(max_iter=2000, random_state=0))
+    model = make_pipeline(
+        TfidfVectorizer(analyzer="char", ngram_range=(1, 3)),
+        LogisticRegression(max_iter=2000, random_state=0),
+    )
     model.fit([t for t, _ in examples], [i for _, i in examples])
     return [str(p) for p in model.predict(texts)]
 
 
-def evaluate(rows: list[dict[str, Any]], *, baseline: bool = True) -> tuple[dict[str, Any],
-                                                                          list[dict[str, Any]]]:
+def evaluate(
+    rows: list[dict[str, Any]], *, baseline: bool = True
+) -> tuple[dict[str, Any], list[dict[str, Any]]]:
     from kefu.domain.redaction import redact
     from kefu.nlu.classifier import DATA_DIR
     from kefu.nlu.pipeline import NluEngine
@@ -111,19 +119,24 @@ def evaluate(rows: list[dict[str, Any]], *, baseline: bool = True) -> tuple[dict
         u = engine.understand(row["text"])
         decision = decide(u, BotState(), index)
         latencies.append((time.perf_counter() - start) * 1000)
-        predictions.append({
-            "id": row["id"], "text": row["text"], "intent": u.intent,
-            "confidence": u.confidence, "handoff": decision.handoff, "urgent": decision.urgent,
-            "redacted_text": u.redacted_text,
-        })
+        predictions.append(
+            {
+                "id": row["id"],
+                "text": row["text"],
+                "intent": u.intent,
+                "confidence": u.confidence,
+                "handoff": decision.handoff,
+                "urgent": decision.urgent,
+                "redacted_text": u.redacted_text,
+            }
+        )
     gold = [r["intent"] for r in rows]
     pred = [p["intent"] for p in predictions]
     correct = [g == p for g, p in zip(gold, pred, strict=True)]
     per_style: dict[str, dict[str, Any]] = {}
     for style in sorted({str(r.get("style", "")) for r in rows if r.get("style")}):
         idx = [i for i, r in enumerate(rows) if r.get("style") == style]
-        per_style[style] = {"accuracy": _pct(sum(correct[i] for i in idx), len(idx)),
-                            "n": len(idx)}
+        per_style[style] = {"accuracy": _pct(sum(correct[i] for i in idx), len(idx)), "n": len(idx)}
     per_intent, macro_f1 = _prf(gold, pred)
     confused = Counter((g, p) for g, p in zip(gold, pred, strict=True) if g != p)
 
@@ -157,15 +170,19 @@ def evaluate(rows: list[dict[str, Any]], *, baseline: bool = True) -> tuple[dict
         "macro_f1": macro_f1,
         "per_style": per_style,
         "per_intent": per_intent,
-        "confused": [{"gold": g, "predicted": p, "count": c} for (g, p), c in
-                     confused.most_common(10)],
+        "confused": [
+            {"gold": g, "predicted": p, "count": c} for (g, p), c in confused.most_common(10)
+        ],
         "handoff": binary("handoff", "handoff"),
         "urgent": binary("urgent", "urgent"),
         "account_security_recall": per_intent.get("account_security", {}).get("recall"),
         "redaction": {
-            "recall": _pct(caught, secret_lines), "secret_lines": secret_lines,
-            "false_positive_rate": _pct(false_lines, clean_lines), "clean_lines": clean_lines,
-            "protected_numbers": protected_total, "protected_numbers_masked": protected_masked,
+            "recall": _pct(caught, secret_lines),
+            "secret_lines": secret_lines,
+            "false_positive_rate": _pct(false_lines, clean_lines),
+            "clean_lines": clean_lines,
+            "protected_numbers": protected_total,
+            "protected_numbers_masked": protected_masked,
         },
         "latency_ms": {"p50": quantile(0.5), "p99": quantile(0.99), "max": round(ordered[-1], 3)},
     }
@@ -173,12 +190,19 @@ def evaluate(rows: list[dict[str, Any]], *, baseline: bool = True) -> tuple[dict
         base = _baseline(DATA_DIR / "train.jsonl", [r["text"] for r in rows])
         base_ok = sum(1 for g, b in zip(gold, base, strict=True) if g == b)
         _, base_f1 = _prf(gold, base)
-        base_style = {s: _pct(sum(1 for i, r in enumerate(rows)
-                                  if r.get("style") == s and base[i] == gold[i]), v["n"])
-                      for s, v in per_style.items()}
-        report["baseline"] = {"name": "raw char 1-3 TF-IDF + LogisticRegression",
-                              "accuracy": _pct(base_ok, len(rows)), "macro_f1": base_f1,
-                              "per_style": base_style}
+        base_style = {
+            s: _pct(
+                sum(1 for i, r in enumerate(rows) if r.get("style") == s and base[i] == gold[i]),
+                v["n"],
+            )
+            for s, v in per_style.items()
+        }
+        report["baseline"] = {
+            "name": "raw char 1-3 TF-IDF + LogisticRegression",
+            "accuracy": _pct(base_ok, len(rows)),
+            "macro_f1": base_f1,
+            "per_style": base_style,
+        }
     return report, predictions
 
 
@@ -204,11 +228,15 @@ def _print(report: dict[str, Any], out: Any) -> None:
         p(f"  {c['gold']} -> {c['predicted']}: {c['count']}")
     h, u, r, lat = report["handoff"], report["urgent"], report["redaction"], report["latency_ms"]
     p(f"handoff: precision {h['precision']}%  recall {h['recall']}%")
-    p(f"urgent: recall {u['recall']}%   "
-      f"account_security recall {report['account_security_recall']}%")
-    p(f"redaction: recall {r['recall']}% ({r['secret_lines']} secret lines)  false-positive rate "
-      f"{r['false_positive_rate']}% ({r['clean_lines']} clean lines)  order/phone numbers masked "
-      f"{r['protected_numbers_masked']}/{r['protected_numbers']}")
+    p(
+        f"urgent: recall {u['recall']}%   "
+        f"account_security recall {report['account_security_recall']}%"
+    )
+    p(
+        f"redaction: recall {r['recall']}% ({r['secret_lines']} secret lines)  false-positive rate "
+        f"{r['false_positive_rate']}% ({r['clean_lines']} clean lines)  order/phone numbers masked "
+        f"{r['protected_numbers_masked']}/{r['protected_numbers']}"
+    )
     p(f"latency per message (understand + decide): p50 {lat['p50']} ms  p99 {lat['p99']} ms")
 
 

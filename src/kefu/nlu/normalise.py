@@ -184,7 +184,8 @@ LATIN_WORDS: dict[str, str] = {
     "vip": "会员",
 }
 _LATIN_RE = re.compile(
-    r"(?<![a-z])(" + "|".join(re.escape(k) for k in sorted(LATIN_WORDS, key=len, reverse=True))
+    r"(?<![a-z])("
+    + "|".join(re.escape(k) for k in sorted(LATIN_WORDS, key=len, reverse=True))
     + r")(?![a-z])"
 )
 

@@ -131,11 +131,16 @@ _ORDER_STATUS_ZH = {
 }
 
 _HANDOFF_QR = QuickReply("转人工", HANDOFF_PAYLOAD)
-_FEEDBACK_QR = (QuickReply("已解决", "feedback:resolved"),
-                QuickReply("没解决", "feedback:unresolved"), _HANDOFF_QR)
+_FEEDBACK_QR = (
+    QuickReply("已解决", "feedback:resolved"),
+    QuickReply("没解决", "feedback:unresolved"),
+    _HANDOFF_QR,
+)
 _POPULAR_QR = (
-    *(QuickReply(intent_by_code(c).quick_reply_zh, f"intent:{c}")
-      for c in ("recharge_not_received", "refund", "card_invalid", "channel_verify")),
+    *(
+        QuickReply(intent_by_code(c).quick_reply_zh, f"intent:{c}")
+        for c in ("recharge_not_received", "refund", "card_invalid", "channel_verify")
+    ),
     _HANDOFF_QR,
 )
 
@@ -187,8 +192,9 @@ def _verify_channels(u: Understanding, channels: tuple[OfficialChannel, ...]) ->
             extra = f"（{official.label}）" if official.label else ""
             lines.append(f"{label} {value} 是官方渠道{extra}。")
         else:
-            lines.append(f"{label} {value} 不是我们的官方渠道，请不要相信，"
-                         "也不要向对方付款或提供任何信息。")
+            lines.append(
+                f"{label} {value} 不是我们的官方渠道，请不要相信，也不要向对方付款或提供任何信息。"
+            )
     return "".join(lines) + NEVER_ASK
 
 
@@ -213,8 +219,9 @@ def decide(u: Understanding, state: BotState, index: KnowledgeIndex | None = Non
     unhelpful = is_unhelpful_feedback(u.normalised)
 
     def handoff(reason: str, text: str, *, urgent: bool = False) -> BotDecision:
-        return BotDecision(warning + text, handoff=True, urgent=urgent, reason=reason,
-                           unhelpful_feedback=unhelpful)
+        return BotDecision(
+            warning + text, handoff=True, urgent=urgent, reason=reason, unhelpful_feedback=unhelpful
+        )
 
     if state.handoff_pressed:
         return handoff("button", "正在为您转接人工客服，请稍候，排队期间您可以继续描述问题。")
@@ -236,12 +243,17 @@ def decide(u: Understanding, state: BotState, index: KnowledgeIndex | None = Non
             return handoff("unhelpful", "抱歉没能解决您的问题，正在为您转接人工客服。")
         return BotDecision(
             warning + "抱歉没能帮到您。您可以换个说法描述问题（附上订单号更快），或直接转人工。",
-            quick_replies=_POPULAR_QR, reason="unhelpful_once", unhelpful_feedback=True,
+            quick_replies=_POPULAR_QR,
+            reason="unhelpful_once",
+            unhelpful_feedback=True,
         )
 
     if u.intent == "channel_verify":
-        return BotDecision(warning + _verify_channels(u, state.official_channels),
-                           quick_replies=_FEEDBACK_QR, reason="channel_verify")
+        return BotDecision(
+            warning + _verify_channels(u, state.official_channels),
+            quick_replies=_FEEDBACK_QR,
+            reason="channel_verify",
+        )
 
     order_text = _order_sentence(u, state.order)
     article = index.best_for(u.intent, u.normalised) if index is not None else None
@@ -249,24 +261,45 @@ def decide(u: Understanding, state: BotState, index: KnowledgeIndex | None = Non
         body = order_text
         if article is not None and u.intent in ("recharge_not_received", "order_status", "refund"):
             body += "如超过预计时间仍未到账，您可以申请退款或转人工。"
-        return BotDecision(warning + body, quick_replies=_FEEDBACK_QR, reason="order_status",
-                           article_id=article.id if article else None)
+        return BotDecision(
+            warning + body,
+            quick_replies=_FEEDBACK_QR,
+            reason="order_status",
+            article_id=article.id if article else None,
+        )
 
     if u.confidence < CONFIDENCE_THRESHOLD and u.intent != "greeting":
-        choices = tuple(QuickReply(intent_by_code(code).quick_reply_zh, f"intent:{code}")
-                        for code, _ in u.top[:3] if code != "other")
-        return BotDecision(warning + "我还不太确定您的问题，您想咨询的是下面哪一项？",
-                           quick_replies=(*choices, _HANDOFF_QR), reason="unsure")
+        choices = tuple(
+            QuickReply(intent_by_code(code).quick_reply_zh, f"intent:{code}")
+            for code, _ in u.top[:3]
+            if code != "other"
+        )
+        return BotDecision(
+            warning + "我还不太确定您的问题，您想咨询的是下面哪一项？",
+            quick_replies=(*choices, _HANDOFF_QR),
+            reason="unsure",
+        )
     if u.intent == "greeting":
-        return BotDecision(warning + "您好，我是智能客服，请直接描述您的问题（附上订单号更快），"
-                           "或选择下面的常见问题。", quick_replies=_POPULAR_QR, reason="greeting")
+        return BotDecision(
+            warning + "您好，我是智能客服，请直接描述您的问题（附上订单号更快），"
+            "或选择下面的常见问题。",
+            quick_replies=_POPULAR_QR,
+            reason="greeting",
+        )
     if article is not None:
-        return BotDecision(warning + _answer(article), quick_replies=_FEEDBACK_QR,
-                           reason="answer", article_id=article.id)
+        return BotDecision(
+            warning + _answer(article),
+            quick_replies=_FEEDBACK_QR,
+            reason="answer",
+            article_id=article.id,
+        )
     if warning:
         return BotDecision(warning, quick_replies=_POPULAR_QR, reason="secret_warning")
-    return BotDecision("抱歉，这个问题我暂时回答不了，您可以换个说法或转人工。",
-                       quick_replies=_POPULAR_QR, reason="no_answer")
+    return BotDecision(
+        "抱歉，这个问题我暂时回答不了，您可以换个说法或转人工。",
+        quick_replies=_POPULAR_QR,
+        reason="no_answer",
+    )
 
 
 def order_number(u: Understanding) -> str | None:

@@ -53,8 +53,32 @@ SYNONYMS: dict[str, str] = {v: c for c, vs in SYNONYM_GROUPS.items() for v in vs
 _CJK_RUN_RE = re.compile(r"[\u4e00-\u9fff]{2,}")
 _BIGRAM_WEIGHT = 0.3
 _STOP = frozenset(
-    ["的", "了", "吗", "呢", "啊", "吧", "是", "我", "你", "在", "有", "怎么", "什么", "和",
-     "与", "及", "或", "就", "都", "也", "要", "会", "能", "可以"]
+    [
+        "的",
+        "了",
+        "吗",
+        "呢",
+        "啊",
+        "吧",
+        "是",
+        "我",
+        "你",
+        "在",
+        "有",
+        "怎么",
+        "什么",
+        "和",
+        "与",
+        "及",
+        "或",
+        "就",
+        "都",
+        "也",
+        "要",
+        "会",
+        "能",
+        "可以",
+    ]
 )
 
 
@@ -85,8 +109,9 @@ def analyse(text: str) -> list[str]:
     for variant, canonical in SYNONYMS.items():
         if len(variant) > 1 and variant in norm:
             words.append(canonical)
-    bigrams = ["~" + run[i : i + 2] for run in _CJK_RUN_RE.findall(norm)
-               for i in range(len(run) - 1)]
+    bigrams = [
+        "~" + run[i : i + 2] for run in _CJK_RUN_RE.findall(norm) for i in range(len(run) - 1)
+    ]
     return words + bigrams
 
 
@@ -104,8 +129,9 @@ class KnowledgeIndex:
         self._len: list[int] = []
         df: Counter[str] = Counter()
         for art in self.articles:
-            tokens = (analyse(art.title) * 2 + analyse(" ".join(art.keywords)) * 2
-                      + analyse(art.body))
+            tokens = (
+                analyse(art.title) * 2 + analyse(" ".join(art.keywords)) * 2 + analyse(art.body)
+            )
             tf = Counter(tokens)
             self._tf.append(tf)
             self._len.append(len(tokens))
@@ -140,8 +166,13 @@ class KnowledgeIndex:
                 freq = tf.get(tok, 0)
                 if not freq:
                     continue
-                score += _weight(tok) * self._idf[tok] * freq * (self.k1 + 1) / (
-                    freq + self.k1 * norm_len)
+                score += (
+                    _weight(tok)
+                    * self._idf[tok]
+                    * freq
+                    * (self.k1 + 1)
+                    / (freq + self.k1 * norm_len)
+                )
                 if not tok.startswith("~"):
                     matched.append(tok)
             if intent is not None and intent in art.intents and score > 0:
@@ -171,15 +202,17 @@ def articles_from_dicts(items: Sequence[dict[str, object]]) -> list[Article]:
     out: list[Article] = []
     for item in items:
         slug = str(item.get("slug") or item.get("id") or "")
-        out.append(Article(
-            id=str(item.get("id") or slug),
-            title=str(item["title"]),
-            body=str(item["body"]),
-            category=str(item.get("category", "")),
-            intents=tuple(str(i) for i in item.get("intents", []) or []),  # type: ignore[attr-defined]
-            keywords=tuple(str(k) for k in item.get("keywords", []) or []),  # type: ignore[attr-defined]
-            slug=slug,
-        ))
+        out.append(
+            Article(
+                id=str(item.get("id") or slug),
+                title=str(item["title"]),
+                body=str(item["body"]),
+                category=str(item.get("category", "")),
+                intents=tuple(str(i) for i in item.get("intents", []) or []),  # type: ignore[attr-defined]
+                keywords=tuple(str(k) for k in item.get("keywords", []) or []),  # type: ignore[attr-defined]
+                slug=slug,
+            )
+        )
     return out
 
 

@@ -164,6 +164,20 @@ class Conversation(Base):
     rating: Mapped[int | None] = mapped_column(Integer)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    # ticket form: the five facts and contact details (issue: help center)
+    details: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    contact_email: Mapped[str | None] = mapped_column(String(254))
+    contact_phone_last4: Mapped[str | None] = mapped_column(String(4))
+    # routing and SLA (issue: queues and SLAs)
+    assigned_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    sla_status: Mapped[str | None] = mapped_column(String(16))
+    sla_paused_since: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    next_sla_check_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), index=True)
+    escalations_applied: Mapped[int] = mapped_column(Integer, default=0)
+    escalation_requested_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # read state (issue: live chat)
+    customer_read_seq: Mapped[int] = mapped_column(Integer, default=0)
+    agent_read_seq: Mapped[int] = mapped_column(Integer, default=0)
 
 
 class ConversationOrder(Base):
@@ -260,3 +274,87 @@ class NumberCounter(Base):
     __tablename__ = "number_counters"
     day: Mapped[str] = mapped_column(String(8), primary_key=True)
     value: Mapped[int] = mapped_column(Integer)
+
+
+class KbArticle(Base):
+    """A help-center / knowledge-base article."""
+
+    __tablename__ = "kb_articles"
+    __table_args__ = (UniqueConstraint("tenant_id", "slug"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    tenant_id: Mapped[int] = mapped_column(ForeignKey("tenants.id"), index=True)
+    slug: Mapped[str] = mapped_column(String(100))
+    title: Mapped[str] = mapped_column(String(200))
+    category: Mapped[str] = mapped_column(String(64))
+    body: Mapped[str] = mapped_column(Text)
+    intents: Mapped[list[str]] = mapped_column(JSON, default=list)
+    keywords: Mapped[list[str]] = mapped_column(JSON, default=list)
+    published: Mapped[bool] = mapped_column(Boolean, default=True)
+    views: Mapped[int] = mapped_column(Integer, default=0)
+    helpful: Mapped[int] = mapped_column(Integer, default=0)
+    unhelpful: Mapped[int] = mapped_column(Integer, default=0)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class Announcement(Base):
+    """A banner (maintenance, peak-time delays) shown in the help center and the widget."""
+
+    __tablename__ = "announcements"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    tenant_id: Mapped[int] = mapped_column(ForeignKey("tenants.id"), index=True)
+    title: Mapped[str] = mapped_column(String(200))
+    body: Mapped[str] = mapped_column(Text, default="")
+    level: Mapped[str] = mapped_column(String(16), default="info")
+    starts_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    ends_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class Callback(Base):
+    """A call-back the customer asked for: phone, a time window, an outcome."""
+
+    __tablename__ = "callbacks"
+    __table_args__ = (Index("ix_callbacks_tenant_status_due", "tenant_id", "status", "due_at"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    tenant_id: Mapped[int] = mapped_column(ForeignKey("tenants.id"), index=True)
+    conversation_id: Mapped[int] = mapped_column(ForeignKey("conversations.id"), index=True)
+    phone: Mapped[str] = mapped_column(String(20))
+    window_start: Mapped[datetime] = mapped_column(UTCDateTime())
+    window_end: Mapped[datetime] = mapped_column(UTCDateTime())
+    due_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    status: Mapped[str] = mapped_column(String(16), default="pending")
+    agent_id: Mapped[int | None] = mapped_column(ForeignKey("agents.id"))
+    outcome: Mapped[str | None] = mapped_column(String(500))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    completed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+
+class EmailMessage(Base):
+    """Message-IDs of mail in and out, so replies thread onto their conversation."""
+
+    __tablename__ = "email_messages"
+    __table_args__ = (UniqueConstraint("tenant_id", "message_id"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    tenant_id: Mapped[int] = mapped_column(ForeignKey("tenants.id"), index=True)
+    conversation_id: Mapped[int] = mapped_column(ForeignKey("conversations.id"), index=True)
+    message_id: Mapped[str] = mapped_column(String(300))
+    direction: Mapped[str] = mapped_column(String(3))
+    event_id: Mapped[int | None] = mapped_column(ForeignKey("events.id"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class Job(Base):
+    """Durable timed work (outbox delivery, reminders): claimed with SKIP LOCKED."""
+
+    __tablename__ = "jobs"
+    __table_args__ = (Index("ix_jobs_status_run_at", "status", "run_at"),)
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    tenant_id: Mapped[int | None] = mapped_column(ForeignKey("tenants.id"))
+    kind: Mapped[str] = mapped_column(String(64))
+    payload: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    status: Mapped[str] = mapped_column(String(16), default="pending")
+    run_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    last_error: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())

@@ -2,22 +2,29 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
+from fastapi.staticfiles import StaticFiles
 
 from kefu import __version__
 from kefu.actions.context import Kefu
 from kefu.clock import Clock, SystemClock
+from kefu.jobs.runner import start_background
 from kefu.realtime.broker import Broker, InProcessBroker
 from kefu.settings import Settings, get_settings
 from kefu.storage.database import Database
-from kefu.web import ops
-from kefu.web.api import conversations, people, sessions
+from kefu.subscribers import default_subscribers
+from kefu.web import console, helpcenter, ops, widget, ws
+from kefu.web.api import conversations, knowledge, people, queue, sessions, tickets
+from kefu.web.api import widget as widget_api
 from kefu.web.errors import install_error_handlers
 from kefu.web.limits import BodySizeLimit
+from kefu.web.templating import STATIC_DIR
 
 log = logging.getLogger("kefu")
 
@@ -35,11 +42,24 @@ def create_app(
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         db = Database(settings.database_url)
         used_broker = broker or InProcessBroker()
-        app.state.kefu = Kefu(settings=settings, db=db, broker=used_broker, clock=clock)
+        kefu = Kefu(
+            settings=settings,
+            db=db,
+            broker=used_broker,
+            clock=clock,
+            subscribers=default_subscribers(),
+        )
+        app.state.kefu = kefu
+        tasks = start_background(kefu) if settings.run_scheduler else []
         log.info("kefu started", extra={"database": db.engine.url.get_backend_name()})
         try:
             yield
         finally:
+            for task in tasks:
+                task.cancel()
+            for task in tasks:
+                with contextlib.suppress(asyncio.CancelledError, Exception):
+                    await task
             await used_broker.close()
             await db.dispose()
 
@@ -57,6 +77,15 @@ def create_app(
     app.include_router(sessions.router)
     app.include_router(conversations.router)
     app.include_router(people.router)
+    app.include_router(widget_api.router)
+    app.include_router(knowledge.router)
+    app.include_router(queue.router)
+    app.include_router(tickets.router)
+    app.include_router(ws.router)
+    app.include_router(widget.router)
+    app.include_router(console.router)
+    app.include_router(helpcenter.router)
+    app.mount("/static", StaticFiles(directory=str(STATIC_DIR)), name="static")
     app.add_middleware(ops.MetricsMiddleware, metrics=metrics)
     app.add_middleware(BodySizeLimit, max_bytes=settings.request_max_bytes)
     return app

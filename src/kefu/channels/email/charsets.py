@@ -14,8 +14,23 @@ from email.header import Header, decode_header
 
 # Declared charsets that are really GB18030 (a superset of GB2312 and GBK).
 _GB_FAMILY = frozenset(
-    {"gb2312", "gb_2312", "gb_2312-80", "gbk", "x-gbk", "cp936", "ms936", "euc-cn", "euccn",
-     "csgb2312", "x-euc-cn", "gb18030", "chinese", "936", "windows-936"}
+    {
+        "gb2312",
+        "gb_2312",
+        "gb_2312-80",
+        "gbk",
+        "x-gbk",
+        "cp936",
+        "ms936",
+        "euc-cn",
+        "euccn",
+        "csgb2312",
+        "x-euc-cn",
+        "gb18030",
+        "chinese",
+        "936",
+        "windows-936",
+    }
 )
 _ALIASES = {
     "big5": "big5hkscs",

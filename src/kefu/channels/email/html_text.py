@@ -7,9 +7,36 @@ from html.parser import HTMLParser
 
 _DROP = frozenset({"script", "style", "head", "title", "noscript", "template", "xml"})
 _BLOCK = frozenset(
-    {"p", "div", "tr", "table", "ul", "ol", "blockquote", "pre", "h1", "h2", "h3", "h4", "h5",
-     "h6", "section", "article", "header", "footer", "address", "center", "dl", "dt", "dd",
-     "form", "fieldset", "hr", "body", "html"}
+    {
+        "p",
+        "div",
+        "tr",
+        "table",
+        "ul",
+        "ol",
+        "blockquote",
+        "pre",
+        "h1",
+        "h2",
+        "h3",
+        "h4",
+        "h5",
+        "h6",
+        "section",
+        "article",
+        "header",
+        "footer",
+        "address",
+        "center",
+        "dl",
+        "dt",
+        "dd",
+        "form",
+        "fieldset",
+        "hr",
+        "body",
+        "html",
+    }
 )
 _SPACES_RE = re.compile(r"[ \t\r\n\f\v]+")
 _MANY_BLANK_LINES_RE = re.compile(r"\n{3,}")

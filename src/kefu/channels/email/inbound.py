@@ -97,8 +97,9 @@ def _params_source(part: Message) -> Message:
     The stdlib turns raw 8-bit parameter bytes (a GBK file name sent unencoded)
     into U+FFFD; decoding the raw header first keeps the name.
     """
-    raw = [(k, v) for k, v in part.raw_items()
-           if k.lower() in ("content-type", "content-disposition")]
+    raw = [
+        (k, v) for k, v in part.raw_items() if k.lower() in ("content-type", "content-disposition")
+    ]
     if not any(any("\udc80" <= ch <= "\udcff" for ch in str(v)) for _, v in raw):
         return part
     copy = Message()
@@ -247,10 +248,25 @@ def parse_email(raw: bytes, *, own_addresses: Iterable[str] = ()) -> InboundEmai
         return _parse(raw, tuple(own_addresses))
     except Exception as exc:  # last line of defence: never raise on hostile input
         return InboundEmail(
-            from_address="", from_name="", to=(), cc=(), subject="", message_id=None,
-            in_reply_to=None, references=(), date=None, text="", new_text="", html=None,
-            attachments=(), ticket_number=None, auto_submitted=False, is_bounce=False,
-            is_mailing_list=False, is_loop=False, automation_reasons=(),
+            from_address="",
+            from_name="",
+            to=(),
+            cc=(),
+            subject="",
+            message_id=None,
+            in_reply_to=None,
+            references=(),
+            date=None,
+            text="",
+            new_text="",
+            html=None,
+            attachments=(),
+            ticket_number=None,
+            auto_submitted=False,
+            is_bounce=False,
+            is_mailing_list=False,
+            is_loop=False,
+            automation_reasons=(),
             defects=(f"internal:{type(exc).__name__}",),
         )
 

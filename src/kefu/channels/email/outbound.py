@@ -86,8 +86,10 @@ def notification_subject(
     label = _SUBJECT["en" if lang == "en" else "zh"][NotificationKind(kind)]
     context = _clean_context(subject_context)
     separator = "：" if lang != "en" else ": "
-    return f"[{ticket_number}] {label}{separator}{context}" if context else (
-        f"[{ticket_number}] {label}"
+    return (
+        f"[{ticket_number}] {label}{separator}{context}"
+        if context
+        else (f"[{ticket_number}] {label}")
     )
 
 
@@ -109,23 +111,34 @@ def _html_paragraph(text: str) -> str:
 
 
 def _html_block(
-    lang: str, kind: NotificationKind, number: str, body_text: str, body_html: str | None,
+    lang: str,
+    kind: NotificationKind,
+    number: str,
+    body_text: str,
+    body_html: str | None,
     url: str | None,
 ) -> str:
     greeting, track, reply, safety = _FOOTER[lang]
     intro = (_EN if lang == "en" else _ZH)[kind].format(n=number)
-    parts = [f'<div lang="{"en" if lang == "en" else "zh-CN"}">', _html_paragraph(greeting),
-             _html_paragraph(intro)]
+    parts = [
+        f'<div lang="{"en" if lang == "en" else "zh-CN"}">',
+        _html_paragraph(greeting),
+        _html_paragraph(intro),
+    ]
     if body_html is not None:
         parts.append(f'<div class="kefu-body">{body_html}</div>')
     elif body_text.strip():
         parts.append(_html_paragraph(body_text.strip()))
     if url:
         label = html.escape(track.split("{url}")[0].strip())
-        parts.append(f'<p>{label} <a href="{html.escape(url, quote=True)}">'
-                     f"{html.escape(url)}</a></p>")
-    parts += [_html_paragraph(reply), f'<p style="color:#b45309">{html.escape(safety)}</p>',
-              "</div>"]
+        parts.append(
+            f'<p>{label} <a href="{html.escape(url, quote=True)}">{html.escape(url)}</a></p>'
+        )
+    parts += [
+        _html_paragraph(reply),
+        f'<p style="color:#b45309">{html.escape(safety)}</p>',
+        "</div>",
+    ]
     return "\n".join(parts)
 
 
@@ -283,7 +296,10 @@ class SmtpSender:
         s = self.settings
         if s.security is SmtpSecurity.SSL:
             return smtplib.SMTP_SSL(
-                s.host, s.port, local_hostname=s.local_hostname, timeout=s.timeout,
+                s.host,
+                s.port,
+                local_hostname=s.local_hostname,
+                timeout=s.timeout,
                 context=ssl.create_default_context(),
             )
         client = smtplib.SMTP(s.host, s.port, local_hostname=s.local_hostname, timeout=s.timeout)

@@ -35,8 +35,9 @@ def _separator_length(lines: list[str], i: int) -> int:
     if i + 1 < len(lines):
         joined = f"{line.rstrip()} {lines[i + 1].strip()}"
         # Gmail and others wrap "On ... \n wrote:" over two lines.
-        if (line.strip().startswith(("On ", "在")) and
-                (_WROTE_ZH_RE.search(joined) or _WROTE_EN_RE.match(joined))):
+        if line.strip().startswith(("On ", "在")) and (
+            _WROTE_ZH_RE.search(joined) or _WROTE_EN_RE.match(joined)
+        ):
             return 2
     if _HEADER_FROM_RE.match(line):
         following = lines[i + 1 : i + 4]

@@ -24,44 +24,113 @@ from kefu.nlu.intents import HANDOFF_INTENTS, INTENT_CODES, URGENT_INTENTS
 
 HERE = Path(__file__).resolve().parent
 SEED = 20261122
-STYLES = ("plain", "colloquial", "typo", "short", "long", "traditional", "mixed", "implicit",
-          "angry")
+STYLES = (
+    "plain",
+    "colloquial",
+    "typo",
+    "short",
+    "long",
+    "traditional",
+    "mixed",
+    "implicit",
+    "angry",
+)
 # Per-intent style weights (short is capped by the number of short forms).
-STYLE_WEIGHTS = {"plain": 20, "colloquial": 14, "typo": 11, "short": 5, "long": 11,
-                 "traditional": 10, "mixed": 9, "implicit": 10, "angry": 10}
+STYLE_WEIGHTS = {
+    "plain": 20,
+    "colloquial": 14,
+    "typo": 11,
+    "short": 5,
+    "long": 11,
+    "traditional": 10,
+    "mixed": 9,
+    "implicit": 10,
+    "angry": 10,
+}
 PER_INTENT = {"train": 145, "dev": 38}
 SECRETS_PER_INTENT = {"train": 10, "dev": 5}
 
-PRODUCTS = ["王者荣耀点券", "和平精英UC", "原神创世结晶", "Q币", "话费", "腾讯视频会员",
-            "爱奇艺会员", "Steam钱包", "网易一卡通", "英雄联盟点券", "优酷会员", "京东E卡",
-            "流量包", "骏网一卡通", "梦幻西游点卡"]
+PRODUCTS = [
+    "王者荣耀点券",
+    "和平精英UC",
+    "原神创世结晶",
+    "Q币",
+    "话费",
+    "腾讯视频会员",
+    "爱奇艺会员",
+    "Steam钱包",
+    "网易一卡通",
+    "英雄联盟点券",
+    "优酷会员",
+    "京东E卡",
+    "流量包",
+    "骏网一卡通",
+    "梦幻西游点卡",
+]
 AMOUNTS = ["10", "30", "50", "100", "200", "328", "648", "68", "98", "500", "1000", "30.5"]
 TIMES = {
     "train": ["昨天", "今天上午", "10分钟前", "2小时前", "昨晚8点", "前天", "半小时前", "早上9点"],
     "dev": ["刚才", "今天下午3点", "30分钟前", "一个小时前", "2026-11-22 15:30", "中午12点"],
 }
-SITES = ["kameng-kf.com", "www.kamengpay.cn", "km-service.top", "kameng.com", "help.kameng.com",
-         "kamengvip.xyz"]
+SITES = [
+    "kameng-kf.com",
+    "www.kamengpay.cn",
+    "km-service.top",
+    "kameng.com",
+    "help.kameng.com",
+    "kamengvip.xyz",
+]
 WECHAT_IDS = ["kamengkf01", "km_service", "kefu-8899", "kamengvip", "wxkf2026"]
 
 TYPO_MAP = {
-    "充值": ["冲值", "重值"], "到账": ["到帐", "道账"], "退款": ["退欵", "退宽", "推款"],
-    "卡密": ["卡蜜", "卡米"], "客服": ["客付", "课服"], "人工": ["人公", "认工"],
-    "账号": ["帐号", "账好"], "投诉": ["投素", "头诉"], "提现": ["体现", "提先"],
-    "冻结": ["冻洁", "东结"], "验证码": ["验正码"], "订单": ["定单"], "话费": ["话废", "化费"],
-    "会员": ["会圆"], "支付": ["支负"], "怎么": ["怎莫", "肿么"], "什么": ["神马"],
-    "没有": ["木有", "米有"], "在吗": ["在嘛", "在马"], "被盗": ["被到"], "官方": ["关方"],
-    "密码": ["密马"], "充": ["冲"],
+    "充值": ["冲值", "重值"],
+    "到账": ["到帐", "道账"],
+    "退款": ["退欵", "退宽", "推款"],
+    "卡密": ["卡蜜", "卡米"],
+    "客服": ["客付", "课服"],
+    "人工": ["人公", "认工"],
+    "账号": ["帐号", "账好"],
+    "投诉": ["投素", "头诉"],
+    "提现": ["体现", "提先"],
+    "冻结": ["冻洁", "东结"],
+    "验证码": ["验正码"],
+    "订单": ["定单"],
+    "话费": ["话废", "化费"],
+    "会员": ["会圆"],
+    "支付": ["支负"],
+    "怎么": ["怎莫", "肿么"],
+    "什么": ["神马"],
+    "没有": ["木有", "米有"],
+    "在吗": ["在嘛", "在马"],
+    "被盗": ["被到"],
+    "官方": ["关方"],
+    "密码": ["密马"],
+    "充": ["冲"],
 }
 MIXED_MAP = {
-    "退款": ["tui kuan", "refund", "tuikuan"], "充值": ["chong zhi", "recharge", "top up"],
-    "到账": ["dao zhang", "daozhang"], "转人工": ["zhuan ren gong", "zhuanrengong"],
-    "人工": ["ren gong", "human"], "客服": ["ke fu", "kefu"], "订单": ["ding dan", "order"],
-    "提现": ["ti xian", "withdraw"], "卡密": ["ka mi", "card key"], "会员": ["vip", "hui yuan"],
-    "微信": ["vx", "wx"], "密码": ["pwd"], "投诉": ["tou su", "complain"],
-    "账号": ["account", "zhanghao"], "冻结": ["dong jie", "frozen"], "官方": ["guan fang",
-    "official"], "你好": ["hello", "hi"], "在吗": ["zai ma"], "被盗": ["bei dao", "hacked"],
-    "话费": ["hua fei"], "支付": ["pay"], "失败": ["fail", "failed"], "登录": ["login"],
+    "退款": ["tui kuan", "refund", "tuikuan"],
+    "充值": ["chong zhi", "recharge", "top up"],
+    "到账": ["dao zhang", "daozhang"],
+    "转人工": ["zhuan ren gong", "zhuanrengong"],
+    "人工": ["ren gong", "human"],
+    "客服": ["ke fu", "kefu"],
+    "订单": ["ding dan", "order"],
+    "提现": ["ti xian", "withdraw"],
+    "卡密": ["ka mi", "card key"],
+    "会员": ["vip", "hui yuan"],
+    "微信": ["vx", "wx"],
+    "密码": ["pwd"],
+    "投诉": ["tou su", "complain"],
+    "账号": ["account", "zhanghao"],
+    "冻结": ["dong jie", "frozen"],
+    "官方": ["guan fang", "official"],
+    "你好": ["hello", "hi"],
+    "在吗": ["zai ma"],
+    "被盗": ["bei dao", "hacked"],
+    "话费": ["hua fei"],
+    "支付": ["pay"],
+    "失败": ["fail", "failed"],
+    "登录": ["login"],
 }
 MIXED_TAILS = [" pls", " asap", " thx", " help", " ok?"]
 
@@ -99,16 +168,18 @@ def _bank_card(rng: random.Random) -> str:
 
 def _slots(rng: random.Random, split: str) -> dict[str, str]:
     alnum = string.ascii_uppercase + string.digits
-    cdk = rng.choice([
-        "-".join("".join(rng.choice(alnum) for _ in range(4)) for _ in range(4)),
-        "".join(rng.choice(alnum) for _ in range(16)),
-        "".join(rng.choice(string.digits) for _ in range(18)),
-    ])
+    cdk = rng.choice(
+        [
+            "-".join("".join(rng.choice(alnum) for _ in range(4)) for _ in range(4)),
+            "".join(rng.choice(alnum) for _ in range(16)),
+            "".join(rng.choice(string.digits) for _ in range(18)),
+        ]
+    )
     order_digits = "".join(rng.choice(string.digits) for _ in range(rng.randint(14, 18)))
     return {
         "p": rng.choice(PRODUCTS),
         "a": rng.choice(AMOUNTS),
-        "o": ("KM" if rng.random() < 0.7 else "km") + "2026" + order_digits[:rng.randint(10, 14)],
+        "o": ("KM" if rng.random() < 0.7 else "km") + "2026" + order_digits[: rng.randint(10, 14)],
         "po": "2026" + "".join(rng.choice(string.digits) for _ in range(rng.randint(14, 18))),
         "t": rng.choice(TIMES[split]),
         "q": str(rng.randint(10000, 2999999999)),
@@ -162,11 +233,17 @@ def generate(split: str) -> list[dict[str, Any]]:
         if not text or text in seen:
             return
         seen.add(text)
-        rows.append({
-            "id": f"{split}-{len(rows) + 1:05d}", "text": text, "intent": intent, "style": style,
-            "handoff": intent in HANDOFF_INTENTS or style == "angry",
-            "urgent": intent in URGENT_INTENTS, "sensitive": sensitive,
-        })
+        rows.append(
+            {
+                "id": f"{split}-{len(rows) + 1:05d}",
+                "text": text,
+                "intent": intent,
+                "style": style,
+                "handoff": intent in HANDOFF_INTENTS or style == "angry",
+                "urgent": intent in URGENT_INTENTS,
+                "sensitive": sensitive,
+            }
+        )
 
     styles = list(STYLE_WEIGHTS)
     weights = [STYLE_WEIGHTS[s] for s in styles]

@@ -24,6 +24,7 @@ from kefu.web.api.schemas import (
     ConversationCreate,
     ConversationPublic,
     EventPublic,
+    HandoffRequest,
     KeyPath,
     MessageCreate,
     MessagePosted,
@@ -205,3 +206,14 @@ async def rate(
         kefu, actor, conversation_id, body.score, list(body.tags), body.comment
     )
     return EventPublic.build(conversation_id, event)
+
+
+@router.post("/{conversation_id}/handoff")
+async def handoff(
+    conversation_id: KeyPath, kefu: KefuDep, actor: ActorDep, body: HandoffRequest | None = None
+) -> ConversationPublic:
+    """转人工: one step from the bot to the queue for a person."""
+    conv = await conv_actions.do_request_handoff(
+        kefu, actor, conversation_id, reason=(body.reason if body else "button")
+    )
+    return await present(kefu, conv)

@@ -200,6 +200,10 @@ class StatusChange(Strict):
     reason: ShortText = ""
 
 
+class HandoffRequest(Strict):
+    reason: Annotated[str, Field(max_length=64)] = "button"
+
+
 class NoteCreate(Strict):
     body: Annotated[str, Field(min_length=1, max_length=20000)]
 

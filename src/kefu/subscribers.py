@@ -1,0 +1,16 @@
+"""Who reacts to committed timeline events, in order: the bot answers, routing assigns,
+SLA deadlines are recomputed, notifications go out."""
+
+from __future__ import annotations
+
+from kefu.actions import bot_turns, notifications, queueing, sla_tracking
+from kefu.actions.context import Subscriber
+
+
+def default_subscribers() -> list[Subscriber]:
+    return [
+        bot_turns.on_timeline,
+        queueing.on_timeline,
+        sla_tracking.on_timeline,
+        notifications.on_timeline,
+    ]

@@ -1,0 +1,62 @@
+"""/api/v1/widget/config: what the widget shows before the first message."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Query
+from sqlalchemy import func, or_, select
+
+from kefu.actions.auth import tenant_by_slug
+from kefu.storage.models import Agent, Announcement
+from kefu.web.api.schemas import ERROR_RESPONSES
+from kefu.web.deps import KefuDep
+
+router = APIRouter(prefix="/api/v1/widget", tags=["widget"], responses=ERROR_RESPONSES)
+
+
+@router.get("/config")
+async def widget_config(
+    kefu: KefuDep, tenant: Annotated[str, Query(min_length=1, max_length=64)]
+) -> dict[str, Any]:
+    t = await tenant_by_slug(kefu, tenant)
+    now = kefu.clock.now()
+    async with kefu.db.read() as session:
+        online = (
+            await session.execute(
+                select(func.count(Agent.id)).where(
+                    Agent.tenant_id == t.id, Agent.is_active.is_(True), Agent.presence == "online"
+                )
+            )
+        ).scalar_one()
+        banners = (
+            await session.execute(
+                select(Announcement)
+                .where(
+                    Announcement.tenant_id == t.id,
+                    Announcement.starts_at <= now,
+                    or_(Announcement.ends_at.is_(None), Announcement.ends_at > now),
+                )
+                .order_by(Announcement.starts_at.desc())
+            )
+        ).scalars()
+        announcements = [
+            {
+                "title": a.title,
+                "body": a.body,
+                "level": a.level,
+                "starts_at": a.starts_at.isoformat(),
+                "ends_at": a.ends_at.isoformat() if a.ends_at else None,
+            }
+            for a in banners
+        ]
+    settings = t.settings or {}
+    return {
+        "tenant": t.slug,
+        "name": t.name,
+        "agents_online": int(online),
+        "open_now": True,
+        "promised_reply_minutes": int(settings.get("leave_message_reply_minutes", 30)),
+        "announcements": announcements,
+        "official_channels": settings.get("official_channels", []),
+    }
