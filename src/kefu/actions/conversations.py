@@ -318,6 +318,7 @@ async def _assign(
         check_transition(conv.status, Status.ASSIGNED.value)
         conv.status = Status.ASSIGNED.value
     conv.assignee_id = agent.id
+    conv.assigned_at = tx.now
     if conv.department_id is None:
         conv.department_id = agent.department_id
     agent.last_assigned_at = tx.now
