@@ -32,7 +32,9 @@ pytestmark = pytest.mark.browser
 def browser() -> Iterator[Any]:
     if not Path(CHROMIUM).exists():
         if REQUIRE_SERVICES or os.environ.get("CI"):
-            pytest.fail("Debian's chromium is required: run `make test` (scripts/ensure-chromium.sh)")
+            pytest.fail(
+                "Debian's chromium is required: run `make test` (scripts/ensure-chromium.sh)"
+            )
         pytest.skip("chromium not installed")
     from playwright.sync_api import sync_playwright
 
