@@ -60,7 +60,7 @@ def test_full_lifecycle(customer: As, alice: As, world: World) -> None:
     assert any(e["type"] == "note" for e in staff_view)
     assert not any(e["visibility"] == "internal" for e in customer_view)
     types = [e["type"] for e in staff_view]
-    assert types[:4] == ["message", "assignment", "message", "note"]
+    assert types[:5] == ["message", "bot_turn", "assignment", "message", "note"]
     assert types[-1] == "rating"
 
 
@@ -105,7 +105,7 @@ def test_client_msg_id_stores_once(customer: As, alice: As) -> None:
 
 
 def test_timeline_since_seq(customer: As) -> None:
-    cid = open_conversation(customer)["id"]
+    cid = open_conversation(customer, start_with_bot=False)["id"]
     for i in range(5):
         customer.post(f"/api/v1/conversations/{cid}/messages", json={"body": f"消息 {i}"})
     later = events_of(customer, cid, after=3)
@@ -262,7 +262,7 @@ def test_staff_creates_ticket_for_customer(machine: As, world: World, alice: As)
 
 
 def test_message_validation(customer: As) -> None:
-    cid = open_conversation(customer)["id"]
+    cid = open_conversation(customer, start_with_bot=False)["id"]
     r = customer.post(f"/api/v1/conversations/{cid}/messages", json={"body": "   "})
     assert r.status_code == 422 and r.json()["error"]["code"] == "empty_message"
     r = customer.post(f"/api/v1/conversations/{cid}/messages", json={"body": "长" * 6000})

@@ -19,5 +19,5 @@ def test_customer_chat_to_agent(client: TestClient, world: World, customer: As, 
     assert r.status_code == 201, r.text
     r = customer.get(f"/api/v1/conversations/{conv['id']}/events")
     body = r.json()
-    assert [e["type"] for e in body["events"]] == ["message", "assignment", "message"]
-    assert [e["seq"] for e in body["events"]] == [1, 2, 3]
+    assert [e["type"] for e in body["events"]] == ["message", "bot_turn", "assignment", "message"]
+    assert [e["seq"] for e in body["events"]] == [1, 2, 3, 4]

@@ -1,9 +1,344 @@
-"""Subscriber stub: reacts to committed timeline events (filled in by its area)."""
+"""The bot inside the live conversation: it answers each customer message while the
+conversation is with the bot (status ``bot``) and is silent once a person has it.
+
+For one customer message: load what the policy needs (the conversation's bot state, the
+tenant's official channels and agents' 工号, the order the customer named — only if it is
+*this* customer's order in *this* tenant — and the tenant's knowledge index), understand
+the text, ``decide``, then write the ``bot_turn`` event and the new bot state in one
+transaction; a handoff decision then goes through ``do_request_handoff``.
+
+Quick replies arrive as the message body: ``handoff`` (or the button label 转人工),
+``intent:<code>`` (answer that topic), ``feedback:resolved`` / ``feedback:unresolved``.
+"""
 
 from __future__ import annotations
 
-from kefu.actions.context import Kefu, TimelineFact
+import asyncio
+import hashlib
+import json
+import logging
+from dataclasses import dataclass, replace
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from kefu.actions.access import access_order_by_no
+from kefu.actions.context import Actor, ActorKind, Kefu, TimelineFact, transaction
+from kefu.actions.conversations import do_request_handoff
+from kefu.actions.knowledge import knowledge_index
+from kefu.actions.timeline import append_event
+from kefu.domain.conversation_state import AuthorType, EventType, Status
+from kefu.domain.routing import department_for
+from kefu.errors import NotFound
+from kefu.nlu.intents import INTENT_CODES
+from kefu.nlu.pipeline import NluEngine, Understanding
+from kefu.nlu.policy import (
+    CONFIDENCE_THRESHOLD,
+    HANDOFF_PAYLOAD,
+    BotDecision,
+    BotState,
+    OfficialChannel,
+    OrderLookup,
+    QuickReply,
+    decide,
+    order_number,
+)
+from kefu.nlu.retrieve import KnowledgeIndex
+from kefu.storage.models import (
+    Agent,
+    Conversation,
+    ConversationOrder,
+    Department,
+    Event,
+    Order,
+    Tenant,
+)
+
+log = logging.getLogger("kefu.bot")
+
+ORDER_INTENTS = frozenset({"recharge_not_received", "order_status", "refund", "card_invalid"})
+UNINFORMATIVE_INTENTS = frozenset({"greeting", "other", "human_agent"})
+_HANDOFF_BODIES = frozenset({HANDOFF_PAYLOAD, "转人工"})
+_CHANNEL_KINDS = {
+    "qq": "qq",
+    "wechat": "wechat",
+    "weixin": "wechat",
+    "wx": "wechat",
+    "phone": "phone",
+    "tel": "phone",
+    "site": "website",
+    "website": "website",
+    "url": "website",
+    "domain": "website",
+    "agent_id": "agent_id",
+    "agent_no": "agent_id",
+}
+_ORDER_STATUS = {"delivered": "completed", "cancelled": "failed"}
+
+_engines: dict[str, NluEngine] = {}
+
+
+@dataclass(frozen=True)
+class TurnContext:
+    """Everything the policy needs about one customer message, read before deciding."""
+
+    conversation_id: int
+    public_id: str
+    body: str
+    redacted: tuple[str, ...]
+    state: BotState
+    unhelpful_turns: int
+    departments: frozenset[str]
+    examples: tuple[tuple[str, str], ...]
 
 
 async def on_timeline(kefu: Kefu, facts: list[TimelineFact]) -> None:
-    return None
+    for fact in facts:
+        if fact.type != EventType.MESSAGE or fact.author_type != AuthorType.CUSTOMER:
+            continue
+        try:
+            await answer_message(kefu, fact)
+        except Exception:
+            log.exception("bot turn failed", extra={"conversation": fact.conversation_public_id})
+
+
+async def answer_message(kefu: Kefu, fact: TimelineFact) -> BotDecision | None:
+    """Answer one stored customer message (None when the bot stays silent)."""
+    async with kefu.db.read() as session:
+        ctx = await _load_context(session, fact)
+        if ctx is None:
+            return None
+        engine = await engine_for(ctx.examples)
+        u = _understand(engine, ctx)
+        order = await _order_lookup(session, fact, u)
+        index = await knowledge_index(session, fact.tenant_id)
+    state = replace(ctx.state, order=order) if order is not None else ctx.state
+    decision = _decide(u, ctx, state, index)
+    if decision.silent:
+        return None
+    written = await do_record_bot_turn(kefu, fact.tenant_id, ctx.conversation_id, u, decision)
+    if written and decision.handoff:
+        code = department_for(u.intent)
+        await do_request_handoff(
+            kefu,
+            Actor(kind=ActorKind.MACHINE, tenant_id=fact.tenant_id),
+            ctx.public_id,
+            reason=decision.reason or "bot",
+            urgent=decision.urgent,
+            category=u.intent if u.intent not in UNINFORMATIVE_INTENTS else None,
+            department_code=code if code in ctx.departments else None,
+        )
+    return decision if written else None
+
+
+async def _load_context(session: AsyncSession, fact: TimelineFact) -> TurnContext | None:
+    conv = await session.get(Conversation, fact.conversation_id)
+    if conv is None or conv.tenant_id != fact.tenant_id or conv.status != Status.BOT:
+        return None
+    bot_state = dict(conv.bot_state or {})
+    if bot_state.get("handed_over"):
+        return None
+    event = (
+        await session.execute(
+            select(Event).where(Event.conversation_id == conv.id, Event.seq == fact.seq)
+        )
+    ).scalar_one_or_none()
+    if event is None or not event.body.strip():
+        return None  # an attachment alone: nothing to understand
+    tenant = await session.get(Tenant, fact.tenant_id)
+    settings: dict[str, Any] = (tenant.settings if tenant else None) or {}
+    departments = frozenset(
+        (
+            await session.execute(
+                select(Department.code).where(Department.tenant_id == conv.tenant_id)
+            )
+        ).scalars()
+    )
+    agent_nos = (
+        await session.execute(
+            select(Agent.agent_no).where(
+                Agent.tenant_id == conv.tenant_id, Agent.is_active.is_(True)
+            )
+        )
+    ).scalars()
+    # a quick-reply click carries its machine payload beside the readable label
+    payload = (event.data or {}).get("quick_reply")
+    body = str(payload) if isinstance(payload, str) and payload else event.body.strip()
+    return TurnContext(
+        conversation_id=conv.id,
+        public_id=conv.public_id,
+        body=body,
+        redacted=tuple(str(k) for k in (event.data or {}).get("redacted", [])),
+        state=BotState(
+            unhelpful_turns=int(bot_state.get("unhelpful_turns", 0)),
+            handoff_pressed=body.lower() in _HANDOFF_BODIES,
+            official_channels=official_channels(settings, list(agent_nos)),
+        ),
+        unhelpful_turns=int(bot_state.get("unhelpful_turns", 0)),
+        departments=departments,
+        examples=tenant_examples(settings),
+    )
+
+
+def official_channels(
+    settings: dict[str, Any], agent_nos: list[str]
+) -> tuple[OfficialChannel, ...]:
+    """tenant.settings["official_channels"] ({type, value, label}) plus every active 工号."""
+    out: list[OfficialChannel] = []
+    for item in settings.get("official_channels") or []:
+        if not isinstance(item, dict):
+            continue
+        kind = _CHANNEL_KINDS.get(str(item.get("type", "")).lower())
+        value = str(item.get("value", "")).strip()
+        if kind and value:
+            out.append(OfficialChannel(kind, value, str(item.get("label", ""))))
+    out.extend(OfficialChannel("agent_id", no, "客服工号") for no in agent_nos if no)
+    return tuple(out)
+
+
+def tenant_examples(settings: dict[str, Any]) -> tuple[tuple[str, str], ...]:
+    """tenant.settings["bot_examples"] = [{text, intent}] (tenant phrasings and intents)."""
+    out: list[tuple[str, str]] = []
+    for item in settings.get("bot_examples") or []:
+        if isinstance(item, dict):
+            text, intent = str(item.get("text", "")).strip(), str(item.get("intent", "")).strip()
+            if text and intent:
+                out.append((text[:500], intent[:64]))
+    return tuple(out)
+
+
+async def engine_for(examples: tuple[tuple[str, str], ...]) -> NluEngine:
+    """The shipped engine, or one trained with a tenant's examples (cached per example set;
+    training takes seconds, so it runs in a worker thread)."""
+    if not examples:
+        return await asyncio.to_thread(NluEngine.default)
+    key = hashlib.sha256(json.dumps(examples, ensure_ascii=False).encode()).hexdigest()
+    engine = _engines.get(key)
+    if engine is None:
+        engine = await asyncio.to_thread(NluEngine.with_examples, examples)
+        _engines[key] = engine
+    return engine
+
+
+def _understand(engine: NluEngine, ctx: TurnContext) -> Understanding:
+    body = ctx.body
+    lowered = body.lower()
+    if lowered == "feedback:unresolved":
+        body = "没解决"
+    u = engine.understand(body)
+    if lowered.startswith("intent:"):
+        code = lowered.split(":", 1)[1]
+        if code in INTENT_CODES:
+            u = replace(u, intent=code, confidence=1.0, top=((code, 1.0),))
+    if ctx.redacted:
+        # the stored text is already masked; the customer did send a secret
+        u = replace(u, redaction_kinds=tuple(dict.fromkeys((*ctx.redacted, *u.redaction_kinds))))
+    return u
+
+
+def _decide(
+    u: Understanding, ctx: TurnContext, state: BotState, index: KnowledgeIndex
+) -> BotDecision:
+    if ctx.body.lower() == "feedback:resolved":
+        return BotDecision(
+            "很高兴帮到您！如还有其他问题，随时在这里留言。",
+            quick_replies=(QuickReply("转人工", HANDOFF_PAYLOAD),),
+            reason="resolved",
+        )
+    return decide(u, state, index)
+
+
+async def _order_lookup(
+    session: AsyncSession, fact: TimelineFact, u: Understanding
+) -> OrderLookup | None:
+    """The named order if it is this customer's in this tenant; never anyone else's.
+    With no number named, an order linked to the conversation answers order questions."""
+    conv = await session.get(Conversation, fact.conversation_id)
+    if conv is None or conv.customer_id is None:
+        return None
+    customer = Actor(
+        kind=ActorKind.CUSTOMER, tenant_id=conv.tenant_id, customer_id=conv.customer_id
+    )
+    named = order_number(u)
+    if named is not None:
+        try:
+            order = await access_order_by_no(session, customer, named.upper())
+        except NotFound:
+            return OrderLookup(order_no=named.upper(), status="not_found")
+        return _lookup(order)
+    if u.intent not in ORDER_INTENTS:
+        return None
+    stmt = (
+        select(Order)
+        .join(ConversationOrder, ConversationOrder.order_id == Order.id)
+        .where(
+            ConversationOrder.conversation_id == conv.id,
+            Order.tenant_id == conv.tenant_id,
+            Order.customer_id == conv.customer_id,
+        )
+        .order_by(Order.id)
+        .limit(1)
+    )
+    linked = (await session.execute(stmt)).scalar_one_or_none()
+    return _lookup(linked) if linked is not None else None
+
+
+def _lookup(order: Order) -> OrderLookup:
+    return OrderLookup(
+        order_no=order.order_no,
+        status=_ORDER_STATUS.get(order.status, order.status),
+        product=order.product,
+        amount=str(order.amount),
+    )
+
+
+async def do_record_bot_turn(
+    kefu: Kefu, tenant_id: int, conversation_id: int, u: Understanding, decision: BotDecision
+) -> bool:
+    """Write the bot's answer and its new state. False (nothing written) when a person
+    took the conversation in the meantime."""
+    async with transaction(kefu) as tx:
+        stmt = (
+            select(Conversation)
+            .where(Conversation.id == conversation_id, Conversation.tenant_id == tenant_id)
+            .with_for_update()
+        )
+        conv = (await tx.session.execute(stmt)).scalar_one_or_none()
+        if conv is None or conv.status != Status.BOT:
+            return False
+        previous = dict(conv.bot_state or {})
+        if previous.get("handed_over"):
+            return False
+        unhelpful = int(previous.get("unhelpful_turns", 0))
+        state: dict[str, Any] = {
+            **previous,
+            "turns": int(previous.get("turns", 0)) + 1,
+            "unhelpful_turns": unhelpful + 1 if decision.unhelpful_feedback else unhelpful,
+            "last_intent": u.intent,
+            "last_reason": decision.reason,
+        }
+        if decision.article_id:
+            state["last_article"] = decision.article_id
+        conv.bot_state = state
+        confident = u.confidence >= CONFIDENCE_THRESHOLD
+        if confident and u.intent not in UNINFORMATIVE_INTENTS:
+            conv.category = u.intent
+        await append_event(
+            tx,
+            conv,
+            EventType.BOT_TURN,
+            author_type=AuthorType.BOT,
+            body=decision.reply,
+            data={
+                "intent": u.intent,
+                "confidence": u.confidence,
+                "quick_replies": [q.to_dict() for q in decision.quick_replies],
+                "article_id": decision.article_id,
+                "reason": decision.reason,
+                "handoff": decision.handoff,
+                "urgent": decision.urgent,
+                "redaction_warning": list(u.redaction_kinds),
+            },
+        )
+        return True

@@ -176,10 +176,14 @@ async def do_post_message(
     *,
     client_msg_id: str | None = None,
     attachment_ids: list[str] | None = None,
+    quick_reply: str | None = None,
 ) -> PostedMessage:
-    """Store a message once per client_msg_id; a resend returns the stored event."""
+    """Store a message once per client_msg_id; a resend returns the stored event.
+    `quick_reply` is the machine payload of a clicked quick reply (body is its label)."""
     try:
-        return await _post_message(kefu, actor, public_id, body, client_msg_id, attachment_ids)
+        return await _post_message(
+            kefu, actor, public_id, body, client_msg_id, attachment_ids, quick_reply
+        )
     except IntegrityError:
         # a concurrent resend of the same client_msg_id won the race: return its event
         if client_msg_id is None:
@@ -200,6 +204,7 @@ async def _post_message(
     body: str,
     client_msg_id: str | None,
     attachment_ids: list[str] | None,
+    quick_reply: str | None = None,
 ) -> PostedMessage:
     attachment_ids = attachment_ids or []
     text = check_message_body(kefu, body, bool(attachment_ids))
@@ -224,6 +229,8 @@ async def _post_message(
         data: dict[str, Any] = await _agent_snapshot(tx, actor)
         if redaction.kinds:
             data["redacted"] = list(redaction.kinds)
+        if quick_reply and actor.is_customer:
+            data["quick_reply"] = quick_reply
         event = await append_event(
             tx,
             conv,

@@ -241,6 +241,9 @@ def _print(report: dict[str, Any], out: Any) -> None:
 
 
 def main(argv: list[str]) -> int:
+    # `kefu bot eval FILE` passes ["eval", FILE, ...]; `python -m kefu.nlu.evaluation FILE` not.
+    if argv and argv[0] == "eval":
+        argv = argv[1:]
     parser = argparse.ArgumentParser(prog="kefu bot eval", description=__doc__.splitlines()[0])
     parser.add_argument("file", type=Path)
     parser.add_argument("--json", action="store_true", help="print one JSON object")

@@ -259,7 +259,8 @@ def decide(u: Understanding, state: BotState, index: KnowledgeIndex | None = Non
     article = index.best_for(u.intent, u.normalised) if index is not None else None
     if order_text is not None:
         body = order_text
-        if article is not None and u.intent in ("recharge_not_received", "order_status", "refund"):
+        waiting = state.order is not None and state.order.status in ("paid", "processing")
+        if waiting and u.intent in ("recharge_not_received", "order_status", "refund"):
             body += "如超过预计时间仍未到账，您可以申请退款或转人工。"
         return BotDecision(
             warning + body,

@@ -147,6 +147,7 @@ async def post_message(
         body.body,
         client_msg_id=body.client_msg_id,
         attachment_ids=list(body.attachment_ids),
+        quick_reply=body.quick_reply,
     )
     return MessagePosted(
         event=EventPublic.build(posted.conversation.public_id, posted.event),

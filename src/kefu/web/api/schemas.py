@@ -172,10 +172,17 @@ class Timeline(BaseModel):
     has_more: bool
 
 
+QuickReplyPayload = Annotated[
+    str,
+    Field(max_length=64, pattern=r"^(handoff|intent:[a-z_]{1,40}|feedback:(resolved|unresolved))$"),
+]
+
+
 class MessageCreate(Strict):
     body: Annotated[str, Field(max_length=20000)] = ""
     client_msg_id: ClientMsgId | None = None
     attachment_ids: PublicIdList = []
+    quick_reply: QuickReplyPayload | None = None
 
 
 class MessagePosted(BaseModel):
