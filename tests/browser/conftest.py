@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -71,7 +72,10 @@ def demo_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, 
         finally:
             await kefu.db.dispose()
 
-    asyncio.run(seed())
+    # Playwright's sync API keeps an event loop in this thread: seed from another one
+    seeder = threading.Thread(target=lambda: asyncio.run(seed()))
+    seeder.start()
+    seeder.join()
     app = create_app(settings)
     with live_server(app) as base:
         yield {"base": base, "settings": settings, "app": app}

@@ -12,9 +12,11 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from kefu.clock import Clock
-from kefu.realtime.broker import Broker
+from kefu.realtime.broker import Broker, conversation_channel, tenant_channel
+from kefu.realtime.frames import event_payload
 from kefu.settings import Settings
 from kefu.storage.database import Database
+from kefu.storage.models import Conversation, Event
 
 
 class ActorKind(StrEnum):
@@ -70,6 +72,7 @@ class TimelineFact:
     author_id: int | None
     visibility: str
     data: dict[str, Any]
+    status: str  # the conversation's status once the transaction committed
 
 
 Subscriber = Callable[["Kefu", list[TimelineFact]], Awaitable[None]]
@@ -93,7 +96,7 @@ class Tx:
     session: AsyncSession
     now: Any
     notifications: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
-    facts: list[TimelineFact] = field(default_factory=list)
+    appended: list[tuple[Conversation, Event]] = field(default_factory=list)
 
     def notify(self, channel: str, message: dict[str, Any]) -> None:
         self.notifications.append((channel, message))
@@ -106,13 +109,59 @@ async def transaction(kefu: Kefu) -> AsyncIterator[Tx]:
     async with kefu.db.write() as session:
         tx = Tx(session=session, now=kefu.clock.now())
         yield tx
-    for channel, message in tx.notifications:
+    facts = [_fact(conv, event) for conv, event in tx.appended]
+    for channel, message in [*_event_notifications(tx.appended), *tx.notifications]:
         try:
             await kefu.broker.publish(channel, message)
         except Exception:  # the database is the truth; clients catch up by seq
             log.exception("broker publish failed", extra={"channel": channel})
-    if tx.facts:
-        await dispatch(kefu, tx.facts)
+    if facts:
+        await dispatch(kefu, facts)
+
+
+def _fact(conv: Conversation, event: Event) -> TimelineFact:
+    return TimelineFact(
+        tenant_id=conv.tenant_id,
+        conversation_id=conv.id,
+        conversation_public_id=conv.public_id,
+        seq=event.seq,
+        type=event.type,
+        author_type=event.author_type,
+        author_id=event.author_id,
+        visibility=event.visibility,
+        data=dict(event.data or {}),
+        status=conv.status,
+    )
+
+
+def _event_notifications(
+    appended: list[tuple[Conversation, Event]],
+) -> list[tuple[str, dict[str, Any]]]:
+    """Each committed event travels whole (serialised after commit, so late additions
+    such as linked attachments are in it); a listener that sees a gap in seq reads the
+    database instead."""
+    out: list[tuple[str, dict[str, Any]]] = []
+    for conv, event in appended:
+        out.append(
+            (
+                conversation_channel(conv.public_id),
+                {
+                    "type": "event",
+                    "conversation_id": conv.public_id,
+                    "seq": event.seq,
+                    "event_type": event.type,
+                    "visibility": event.visibility,
+                    "event": event_payload(conv.public_id, event),
+                },
+            )
+        )
+        out.append(
+            (
+                tenant_channel(conv.tenant_id),
+                {"type": "conversation", "conversation_id": conv.public_id, "seq": event.seq},
+            )
+        )
+    return out
 
 
 async def dispatch(kefu: Kefu, facts: list[TimelineFact]) -> None:

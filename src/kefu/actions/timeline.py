@@ -6,9 +6,8 @@ from typing import Any
 
 from sqlalchemy import select, update
 
-from kefu.actions.context import TimelineFact, Tx
+from kefu.actions.context import Tx
 from kefu.domain.conversation_state import AuthorType, EventType, Visibility
-from kefu.realtime.broker import conversation_channel, tenant_channel
 from kefu.storage.models import Conversation, Event
 
 
@@ -49,33 +48,7 @@ async def append_event(
     )
     tx.session.add(event)
     await tx.session.flush()
-    tx.notify(
-        conversation_channel(conv.public_id),
-        {
-            "type": "event",
-            "conversation_id": conv.public_id,
-            "seq": seq,
-            "event_type": type_.value,
-            "visibility": visibility.value,
-        },
-    )
-    tx.notify(
-        tenant_channel(conv.tenant_id),
-        {"type": "conversation", "conversation_id": conv.public_id, "seq": seq},
-    )
-    tx.facts.append(
-        TimelineFact(
-            tenant_id=conv.tenant_id,
-            conversation_id=conv.id,
-            conversation_public_id=conv.public_id,
-            seq=seq,
-            type=type_.value,
-            author_type=author_type.value,
-            author_id=author_id,
-            visibility=visibility.value,
-            data=dict(event.data),
-        )
-    )
+    tx.appended.append((conv, event))
     return event
 
 

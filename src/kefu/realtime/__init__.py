@@ -1,1 +1,15 @@
-"""kefu.realtime"""
+"""kefu.realtime: live connections and the brokers that wake them up."""
+
+from __future__ import annotations
+
+from kefu.realtime.broker import Broker, InProcessBroker
+from kefu.settings import Settings
+
+
+def make_broker(settings: Settings) -> Broker:
+    """Redis pub/sub when KEFU_REDIS_URL is set (N processes), else in-process."""
+    if settings.redis_url:
+        from kefu.realtime.redis_broker import RedisBroker
+
+        return RedisBroker(settings.redis_url)
+    return InProcessBroker()

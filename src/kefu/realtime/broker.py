@@ -58,6 +58,13 @@ class InProcessBroker:
                     if not subs:
                         del self._subscribers[channel]
 
+    def channels(self) -> list[str]:
+        """Channels with at least one local subscriber."""
+        return list(self._subscribers)
+
+    def subscriber_count(self, channel: str) -> int:
+        return len(self._subscribers.get(channel, ()))
+
     async def close(self) -> None:
         self._subscribers.clear()
 

@@ -15,7 +15,8 @@ from kefu import __version__
 from kefu.actions.context import Kefu
 from kefu.clock import Clock, SystemClock
 from kefu.jobs.runner import start_background
-from kefu.realtime.broker import Broker, InProcessBroker
+from kefu.realtime import make_broker
+from kefu.realtime.broker import Broker
 from kefu.settings import Settings, get_settings
 from kefu.storage.database import Database
 from kefu.subscribers import default_subscribers
@@ -41,7 +42,7 @@ def create_app(
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         db = Database(settings.database_url)
-        used_broker = broker or InProcessBroker()
+        used_broker = broker or make_broker(settings)
         kefu = Kefu(
             settings=settings,
             db=db,

@@ -1,0 +1,357 @@
+"""`kefu bench chat`: live-chat delivery latency and throughput against a real server
+(subprocess, SQLite, every message persisted), compared with a plain `websockets`
+echo server driven by the same client load in the same run."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import httpx
+import websockets
+
+ECHO_SERVER = """
+import asyncio, sys, websockets
+async def echo(ws):
+    async for m in ws:
+        await ws.send(m)
+async def main():
+    async with websockets.serve(echo, "127.0.0.1", int(sys.argv[1]), max_queue=None):
+        await asyncio.Future()
+asyncio.run(main())
+"""
+
+
+@dataclass
+class Pair:
+    conv: str
+    customer: Any = None
+    agent: Any = None
+
+
+@dataclass
+class Stats:
+    latencies: list[float] = field(default_factory=list)
+    delivered: int = 0
+
+
+def proc_cpu_seconds(pid: int) -> float:
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def proc_peak_rss_mb(pid: int) -> float:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+    return 0.0
+
+
+def free_port() -> int:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+async def seed(url: str, n: int) -> tuple[list[tuple[str, str]], str]:
+    """n conversations, each with its own customer, all assigned to one bench agent."""
+    from kefu.actions import commerce
+    from kefu.actions import conversations as conv_actions
+    from kefu.actions.agents import create_agent
+    from kefu.actions.auth import do_sign_in, issue_customer_token, tenant_by_slug
+    from kefu.actions.context import Actor, ActorKind, Kefu, Role
+    from kefu.clock import SystemClock
+    from kefu.realtime.broker import InProcessBroker
+    from kefu.settings import Settings
+    from kefu.storage.database import Database
+
+    settings = Settings(database_url=url, argon2_time_cost=1, argon2_memory_kib=1024)
+    db = Database(url)
+    kefu = Kefu(settings, db, InProcessBroker(), SystemClock())
+    tenant = await tenant_by_slug(kefu, "demo")
+    agent = await create_agent(
+        kefu,
+        tenant.id,
+        email="bench@demo.kefu.local",
+        password="bench-password-1",
+        agent_no="KF9999",
+        display_name="压测",
+        role=Role.SUPERVISOR,
+        capacity=10**6,
+    )
+    staff = Actor(ActorKind.STAFF, tenant.id, agent_id=agent.id, role=Role.SUPERVISOR)
+    machine = Actor(ActorKind.MACHINE, tenant.id)
+    out = []
+    for i in range(n):
+        c = await commerce.do_upsert_customer(
+            kefu, machine, commerce.CustomerUpsert(external_id=f"bench{i}")
+        )
+        cust = Actor(ActorKind.CUSTOMER, tenant.id, customer_id=c.id)
+        conv = await conv_actions.do_create_conversation(
+            kefu, cust, conv_actions.NewConversation(body="压测开始", start_with_bot=False)
+        )
+        await conv_actions.do_assign_conversation(kefu, staff, conv.public_id, agent.id, force=True)
+        out.append((conv.public_id, issue_customer_token(kefu, tenant.id, c.id, hours=4)))
+    signed = await do_sign_in(kefu, "bench@demo.kefu.local", "bench-password-1", "127.0.0.1")
+    await db.dispose()
+    return out, signed.cookie_value
+
+
+async def connect(url: str, hello: dict[str, Any], headers: dict[str, str]) -> Any:
+    ws = await websockets.connect(url, additional_headers=headers, max_queue=None)
+    await ws.send(json.dumps(hello))
+    json.loads(await ws.recv())
+    return ws
+
+
+async def kefu_load(
+    url: str,
+    base: str,
+    convs: list[tuple[str, str]],
+    cookie: str,
+    rate: float,
+    duration: float,
+    saturate: float,
+) -> dict[str, Any]:
+    sem = asyncio.Semaphore(100)
+    pairs = [Pair(conv) for conv, _ in convs]
+
+    async def open_pair(p: Pair, token: str) -> None:
+        async with sem:
+            p.customer = await connect(url, {"type": "hello", "token": token}, {})
+            p.agent = await connect(
+                url, {"type": "hello"}, {"Cookie": f"kefu_session={cookie}", "Origin": base}
+            )
+            for ws in (p.customer, p.agent):
+                await ws.send(
+                    json.dumps({"type": "subscribe", "conversation_id": p.conv, "after_seq": 10**6})
+                )
+
+    await asyncio.gather(*(open_pair(p, t) for p, (_, t) in zip(pairs, convs, strict=True)))
+    sent: dict[str, float] = {}
+    stats = Stats()
+    waiters: dict[str, asyncio.Future[None]] = {}
+
+    async def agent_reader(p: Pair) -> None:
+        async for raw in p.agent:
+            frame = json.loads(raw)
+            if frame["type"] == "ping":
+                await p.agent.send('{"type":"pong"}')
+            elif frame["type"] == "event":
+                cid = frame["event"].get("client_msg_id")
+                t0 = sent.pop(cid, None) if cid else None
+                if t0 is not None:
+                    stats.latencies.append(time.perf_counter() - t0)
+                    stats.delivered += 1
+                    w = waiters.pop(cid, None)
+                    if w and not w.done():
+                        w.set_result(None)
+
+    async def customer_reader(p: Pair) -> None:
+        async for raw in p.customer:
+            if '"ping"' in raw:
+                await p.customer.send('{"type":"pong"}')
+
+    readers = [asyncio.create_task(agent_reader(p)) for p in pairs]
+    readers += [asyncio.create_task(customer_reader(p)) for p in pairs]
+    counter = 0
+
+    async def send(p: Pair) -> str:
+        nonlocal counter
+        counter += 1
+        cid = f"b{counter}"
+        sent[cid] = time.perf_counter()
+        await p.customer.send(
+            json.dumps(
+                {
+                    "type": "send",
+                    "conversation_id": p.conv,
+                    "client_msg_id": cid,
+                    "body": "充值没到账",
+                }
+            )
+        )
+        return cid
+
+    # paced phase
+    start = time.perf_counter()
+    i = 0
+    while (now := time.perf_counter()) - start < duration:
+        due = int((now - start) * rate)
+        while i < due:
+            await send(pairs[i % len(pairs)])
+            i += 1
+        await asyncio.sleep(0.002)
+    await asyncio.sleep(2)
+    paced = sorted(stats.latencies)
+    paced_sent = i
+    # saturating phase: one message in flight per conversation
+    stats.latencies.clear()
+    stats.delivered = 0
+    stop = time.perf_counter() + saturate
+
+    async def loop(p: Pair) -> None:
+        while time.perf_counter() < stop:
+            cid = await send(p)
+            fut = asyncio.get_running_loop().create_future()
+            waiters[cid] = fut
+            try:
+                await asyncio.wait_for(fut, 30)
+            except TimeoutError:
+                return
+
+    t0 = time.perf_counter()
+    await asyncio.gather(*(loop(p) for p in pairs))
+    sat_rate = stats.delivered / (time.perf_counter() - t0)
+    for r in readers:
+        r.cancel()
+    for p in pairs:
+        await p.customer.close()
+        await p.agent.close()
+    return {"paced": paced, "paced_sent": paced_sent, "saturated_rate": sat_rate}
+
+
+async def echo_load(url: str, n: int, saturate: float) -> float:
+    sem = asyncio.Semaphore(100)
+
+    async def open_one() -> Any:
+        async with sem:
+            return await websockets.connect(url, max_queue=None)
+
+    conns = await asyncio.gather(*(open_one() for _ in range(n)))
+    done = 0
+    stop = time.perf_counter() + saturate
+    msg = json.dumps(
+        {"type": "send", "conversation_id": "x", "client_msg_id": "b1", "body": "充值没到账"}
+    )
+
+    async def loop(ws: Any) -> None:
+        nonlocal done
+        while time.perf_counter() < stop:
+            await ws.send(msg)
+            await ws.recv()
+            done += 1
+
+    t0 = time.perf_counter()
+    await asyncio.gather(*(loop(c) for c in conns))
+    rate = done / (time.perf_counter() - t0)
+    for c in conns:
+        await c.close()
+    return rate
+
+
+def pct(values: list[float], q: float) -> float:
+    if not values:
+        return float("nan")
+    return values[min(len(values) - 1, int(q * len(values)))] * 1000
+
+
+def wait_http(base: str) -> None:
+    deadline = time.time() + 60
+    while time.time() < deadline:
+        try:
+            if httpx.get(base + "/healthz", timeout=1).status_code == 200:
+                return
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.2)
+    raise RuntimeError("server did not start")
+
+
+def main(argv: list[str]) -> int:
+    ap = argparse.ArgumentParser(prog="kefu bench chat")
+    ap.add_argument("--conversations", type=int, default=1000)
+    ap.add_argument("--rate", type=float, default=200.0, help="messages/s, paced phase")
+    ap.add_argument("--duration", type=float, default=20.0)
+    ap.add_argument("--saturate", type=float, default=10.0, help="seconds of saturating load")
+    args = ap.parse_args(argv)
+    with tempfile.TemporaryDirectory() as tmp:
+        db_url = f"sqlite:///{tmp}/bench.db"
+        env = {
+            **os.environ,
+            "KEFU_DATABASE_URL": db_url,
+            "KEFU_RUN_SCHEDULER": "false",
+            "KEFU_LOG_LEVEL": "WARNING",
+            "KEFU_DATA_DIR": f"{tmp}/var",
+            "KEFU_WS_RATE_BURST": "1000",
+            "KEFU_WS_RATE_PER_SECOND": "1000",
+        }
+        py = sys.executable
+        for cmd in ("migrate", "demo"):
+            subprocess.run(
+                [py, "-m", "kefu.cli", cmd], env=env, check=True, stdout=subprocess.DEVNULL
+            )
+        print(f"seeding {args.conversations} conversations ...", flush=True)
+        convs, cookie = asyncio.run(seed(db_url, args.conversations))
+        port = free_port()
+        base = f"http://127.0.0.1:{port}"
+        server = subprocess.Popen(
+            [py, "-m", "kefu.cli", "serve", "--port", str(port)],
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        try:
+            wait_http(base)
+            cpu0, w0 = proc_cpu_seconds(server.pid), time.perf_counter()
+            result = asyncio.run(
+                kefu_load(
+                    base.replace("http", "ws") + "/ws",
+                    base,
+                    convs,
+                    cookie,
+                    args.rate,
+                    args.duration,
+                    args.saturate,
+                )
+            )
+            cpu = proc_cpu_seconds(server.pid) - cpu0
+            wall = time.perf_counter() - w0
+            rss = proc_peak_rss_mb(server.pid)
+        finally:
+            server.terminate()
+            server.wait(10)
+        eport = free_port()
+        echo = subprocess.Popen([py, "-c", ECHO_SERVER, str(eport)])
+        try:
+            time.sleep(1.0)
+            echo_rate = asyncio.run(
+                echo_load(f"ws://127.0.0.1:{eport}", args.conversations, args.saturate)
+            )
+        finally:
+            echo.terminate()
+            echo.wait(10)
+    paced = result["paced"]
+    print(
+        f"kefu chat: {args.conversations} conversations ({2 * args.conversations} sockets), "
+        f"SQLite, every message persisted"
+    )
+    print(
+        f"  paced {args.rate:.0f} msg/s for {args.duration:.0f} s: sent {result['paced_sent']}, "
+        f"delivered {len(paced)}"
+    )
+    print(
+        f"  customer->agent latency ms: p50 {pct(paced, 0.5):.1f}  p95 {pct(paced, 0.95):.1f}  "
+        f"p99 {pct(paced, 0.99):.1f}  max {pct(paced, 1):.1f}"
+    )
+    print(f"  saturated throughput: {result['saturated_rate']:.0f} msg/s delivered")
+    print(
+        f"  server CPU {cpu:.1f} s over {wall:.0f} s ({100 * cpu / wall:.0f}% of one core), "
+        f"peak RSS {rss:.0f} MB"
+    )
+    print(
+        f"  websockets echo baseline (same load): {echo_rate:.0f} msg/s; "
+        f"ratio {result['saturated_rate'] / echo_rate:.1%}"
+    )
+    return 0

@@ -1,0 +1,146 @@
+"""The frames of the live protocol (docs/protocol.md): client frames are validated
+here, server frames are built here as JSON text."""
+
+from __future__ import annotations
+
+import json
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
+
+from kefu.errors import KefuError
+from kefu.storage.models import Event
+
+ConversationId = Annotated[str, Field(min_length=1, max_length=32)]
+Seq = Annotated[int, Field(ge=0, le=2**31 - 1)]
+
+
+class _Frame(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+
+
+class Hello(_Frame):
+    type: Literal["hello"]
+    token: Annotated[str, Field(max_length=2000)] | None = None
+
+
+class Subscribe(_Frame):
+    type: Literal["subscribe"]
+    conversation_id: ConversationId
+    after_seq: Seq = 0
+
+
+class Unsubscribe(_Frame):
+    type: Literal["unsubscribe"]
+    conversation_id: ConversationId
+
+
+class SubscribeTenant(_Frame):
+    type: Literal["subscribe_tenant"]
+
+
+class Send(_Frame):
+    type: Literal["send"]
+    conversation_id: ConversationId
+    client_msg_id: (
+        Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.:-]+$")] | None
+    ) = None
+    body: Annotated[str, Field(max_length=20000)] = ""
+    attachment_ids: Annotated[list[Annotated[str, Field(max_length=32)]], Field(max_length=10)] = []
+
+
+class Typing(_Frame):
+    type: Literal["typing"]
+    conversation_id: ConversationId
+    on: bool = True
+    internal: bool = False  # staff typing an internal note: never shown to the customer
+
+
+class Read(_Frame):
+    type: Literal["read"]
+    conversation_id: ConversationId
+    seq: Seq
+
+
+class Ping(_Frame):
+    type: Literal["ping"]
+
+
+class Pong(_Frame):
+    type: Literal["pong"]
+
+
+ClientFrame = Annotated[
+    Subscribe | Unsubscribe | SubscribeTenant | Send | Typing | Read | Ping | Pong | Hello,
+    Field(discriminator="type"),
+]
+_client_frame: TypeAdapter[ClientFrame] = TypeAdapter(ClientFrame)
+
+
+class BadFrame(KefuError):
+    status_code = 422
+
+    def __init__(self, detail: str) -> None:
+        super().__init__("bad_frame", f"消息格式错误：{detail}", f"malformed frame: {detail}")
+
+
+def parse_client_frame(text: str) -> ClientFrame:
+    try:
+        return _client_frame.validate_json(text)
+    except ValidationError as exc:
+        errors = exc.errors()
+        if not errors:
+            raise BadFrame("invalid") from None
+        where = ".".join(str(p) for p in errors[0]["loc"]) or "frame"
+        raise BadFrame(f"{where}: {errors[0]['msg']}") from None
+
+
+def dumps(frame: dict[str, Any]) -> str:
+    return json.dumps(frame, ensure_ascii=False, separators=(",", ":"), default=str)
+
+
+def event_payload(conversation_public_id: str, event: Event) -> dict[str, Any]:
+    """Same event shape as GET /api/v1/conversations/{id}/events."""
+    return {
+        "conversation_id": conversation_public_id,
+        "seq": event.seq,
+        "type": event.type,
+        "visibility": "internal" if event.visibility == "internal" else "public",
+        "author_type": event.author_type,
+        "author_id": event.author_id,
+        "body": event.body,
+        "data": event.data or {},
+        "client_msg_id": event.client_msg_id,
+        "created_at": event.created_at.isoformat().replace("+00:00", "Z"),
+    }
+
+
+def event_frame_from_payload(payload: dict[str, Any]) -> str:
+    return dumps(
+        {
+            "type": "event",
+            "conversation_id": payload["conversation_id"],
+            "seq": payload["seq"],
+            "event": payload,
+        }
+    )
+
+
+def event_frame(conversation_public_id: str, event: Event) -> str:
+    return event_frame_from_payload(event_payload(conversation_public_id, event))
+
+
+def error_frame(err: KefuError, ref: str | None = None) -> str:
+    return dumps(
+        {
+            "type": "error",
+            "code": err.code,
+            "message": err.message_zh,
+            "message_en": err.message_en,
+            "ref": ref,
+        }
+    )
+
+
+PING = dumps({"type": "ping"})
+PONG = dumps({"type": "pong"})
