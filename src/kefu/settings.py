@@ -40,7 +40,12 @@ class Settings(BaseSettings):
 
     smtp_host: str | None = None
     smtp_port: int = 25
+    smtp_username: str | None = None
+    smtp_password: str | None = None
+    smtp_timeout: float = 30.0
     mail_from: str = "kefu@localhost"
+    mail_reply_to: str | None = None
+    ticket_reopen_days: int = 7
 
     demo_password: str = Field(default="kefu-demo-2026")
 

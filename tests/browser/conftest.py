@@ -29,7 +29,7 @@ ARTIFACTS = Path(os.environ.get("KEFU_TEST_ARTIFACTS", "test-artifacts"))
 pytestmark = pytest.mark.browser
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
     if not Path(CHROMIUM).exists():
         if REQUIRE_SERVICES or os.environ.get("CI"):

@@ -1,0 +1,261 @@
+"""Mail in -> conversation: a new ticket, or a reply threaded by ticket number,
+In-Reply-To or References (email_messages). Machines are never answered: loops and
+bounces are dropped, auto-replies and list mail on an existing thread are kept as an
+internal note, and never start a conversation."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from datetime import datetime
+from enum import StrEnum
+
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from kefu.actions.attachments import sniff_content_type
+from kefu.actions.context import Actor, ActorKind, Kefu, transaction
+from kefu.actions.tickets import (
+    NewTicket,
+    TrackingAccess,
+    UploadedFile,
+    attach_in_tx,
+    do_customer_reply,
+    new_contact_customer,
+    open_ticket_in_tx,
+)
+from kefu.actions.timeline import append_event
+from kefu.channels.email import InboundDelivery, InboundEmail, find_thread, parse_email
+from kefu.domain.conversation_state import AuthorType, Channel, EventType, Visibility
+from kefu.errors import KefuError
+from kefu.storage.models import Conversation, EmailMessage, Event, Tenant
+
+log = logging.getLogger("kefu.email")
+
+
+class Outcome(StrEnum):
+    CREATED = "created"
+    THREADED = "threaded"
+    FOLLOW_UP = "follow_up"
+    NOTED = "noted"  # an auto-reply on a known thread, stored as an internal note
+    DUPLICATE = "duplicate"
+    IGNORED = "ignored"
+
+
+@dataclass(frozen=True)
+class InboundResult:
+    outcome: Outcome
+    conversation_public_id: str | None = None
+    number: str | None = None
+    matched_by: str | None = None
+    reason: str = ""
+    skipped_attachments: tuple[str, ...] = ()
+
+
+class _Lookup:
+    """ThreadLookup over the database, scoped to one tenant."""
+
+    def __init__(self, session: AsyncSession, tenant_id: int) -> None:
+        self.session = session
+        self.tenant_id = tenant_id
+
+    async def by_ticket_number(self, ticket_number: str, sender: str) -> Conversation | None:
+        conv = (
+            await self.session.execute(
+                select(Conversation).where(
+                    Conversation.tenant_id == self.tenant_id, Conversation.number == ticket_number
+                )
+            )
+        ).scalar_one_or_none()
+        if conv is None or not conv.contact_email or conv.contact_email != sender.lower():
+            return None  # numbers are guessable: only the ticket's own address threads
+        return conv
+
+    async def by_message_id(self, message_id: str) -> Conversation | None:
+        row = (
+            await self.session.execute(
+                select(Conversation)
+                .join(EmailMessage, EmailMessage.conversation_id == Conversation.id)
+                .where(
+                    EmailMessage.tenant_id == self.tenant_id,
+                    func.lower(EmailMessage.message_id) == message_id.lower(),
+                )
+                .limit(1)
+            )
+        ).scalar_one_or_none()
+        return row
+
+
+def own_addresses(kefu: Kefu, tenant: Tenant) -> list[str]:
+    found = [kefu.settings.mail_from, *(tenant.settings or {}).get("support_emails", [])]
+    if (tenant.settings or {}).get("mail_from"):
+        found.append(str(tenant.settings["mail_from"]))
+    return [a.split("<")[-1].strip(" >").lower() for a in found if a]
+
+
+def _usable(kefu: Kefu, email: InboundEmail) -> tuple[list[UploadedFile], list[str]]:
+    """Images and PDFs (checked by content, size-limited) are kept; others are named."""
+    kept: list[UploadedFile] = []
+    skipped: list[str] = []
+    for att in email.attachments:
+        ok = 0 < att.size <= kefu.settings.attachment_max_bytes and len(kept) < 10
+        if ok:
+            try:
+                sniff_content_type(att.data)
+            except KefuError:
+                ok = False
+        if ok:
+            kept.append(UploadedFile(att.filename, att.data))
+        else:
+            skipped.append(att.filename)
+    return kept, skipped
+
+
+async def do_receive_email(kefu: Kefu, tenant_slug: str, raw: bytes) -> InboundResult:
+    async with kefu.db.read() as session:
+        tenant = (
+            await session.execute(select(Tenant).where(Tenant.slug == tenant_slug))
+        ).scalar_one()
+        tenant_id = tenant.id
+        email = parse_email(raw, own_addresses=own_addresses(kefu, tenant))
+        if email.is_loop or email.is_bounce:
+            log.info("inbound mail dropped", extra={"reasons": email.automation_reasons})
+            return InboundResult(Outcome.IGNORED, reason=",".join(email.automation_reasons))
+        if email.message_id:
+            seen = (
+                await session.execute(
+                    select(EmailMessage.id).where(
+                        EmailMessage.tenant_id == tenant_id,
+                        EmailMessage.message_id == email.message_id,
+                    )
+                )
+            ).first()
+            if seen is not None:
+                return InboundResult(Outcome.DUPLICATE)
+        decision = await find_thread(email, _Lookup(session, tenant_id))
+        existing = decision.conversation
+    if not email.from_address:
+        return InboundResult(Outcome.IGNORED, reason="no sender")
+    files, skipped = _usable(kefu, email)
+    text = (email.new_text or email.text).strip()[: kefu.settings.message_max_chars]
+    if skipped:
+        text += "\n\n（未保存的附件：" + "、".join(skipped) + "）"
+    if email.is_automated:
+        if existing is None:
+            return InboundResult(Outcome.IGNORED, reason=",".join(email.automation_reasons))
+        async with transaction(kefu) as tx:
+            conv = await tx.session.get(Conversation, existing.id)
+            assert conv is not None
+            event = await append_event(
+                tx,
+                conv,
+                EventType.NOTE,
+                author_type=AuthorType.SYSTEM,
+                body=f"自动回复邮件（未回复）：{email.subject}\n{text[:1000]}",
+                visibility=Visibility.INTERNAL,
+                data={"email_auto_reply": list(email.automation_reasons)},
+            )
+            _remember(tx.session, tenant_id, conv.id, email.message_id, event.id, tx.now)
+        return InboundResult(
+            Outcome.NOTED, existing.public_id, existing.number, decision.matched_by.value
+        )
+    if existing is None:
+        async with transaction(kefu) as tx:
+            customer = await new_contact_customer(tx, tenant_id, "email", email.from_address, None)
+            if email.from_name:
+                customer.display_name = email.from_name[:100]
+            conv, event = await open_ticket_in_tx(
+                kefu,
+                tx,
+                NewTicket(
+                    tenant_id=tenant_id,
+                    channel=Channel.EMAIL,
+                    subject=email.subject or "（无主题）",
+                    body=text or "（无正文）",
+                    customer_id=customer.id,
+                    contact_email=email.from_address,
+                    details={"email_from_name": email.from_name},
+                    event_data={
+                        "email": {"message_id": email.message_id, "subject": email.subject}
+                    },
+                ),
+            )
+            if files:
+                await attach_in_tx(kefu, tx, conv, event, files)
+            _remember(tx.session, tenant_id, conv.id, email.message_id, event.id, tx.now)
+            result = InboundResult(
+                Outcome.CREATED,
+                conv.public_id,
+                conv.number,
+                "new",
+                skipped_attachments=tuple(skipped),
+            )
+        return result
+    access = TrackingAccess(
+        tenant_id,
+        existing.public_id,
+        Actor(kind=ActorKind.CUSTOMER, tenant_id=tenant_id, customer_id=existing.customer_id),
+    )
+    reply = await do_customer_reply(kefu, access, text, files, source="email")
+    async with transaction(kefu) as tx:
+        conv_id = (
+            await tx.session.execute(
+                select(Conversation.id).where(Conversation.public_id == reply.public_id)
+            )
+        ).scalar_one()
+        event_id = (
+            await tx.session.execute(
+                select(Event.id).where(
+                    Event.conversation_id == conv_id, Event.seq == reply.event_seq
+                )
+            )
+        ).scalar_one_or_none()
+        _remember(tx.session, tenant_id, conv_id, email.message_id, event_id, tx.now)
+    return InboundResult(
+        Outcome.FOLLOW_UP if reply.follow_up else Outcome.THREADED,
+        reply.public_id,
+        reply.number,
+        decision.matched_by.value,
+        skipped_attachments=tuple(skipped),
+    )
+
+
+def _remember(
+    session: AsyncSession,
+    tenant_id: int,
+    conv_id: int,
+    message_id: str | None,
+    event_id: int | None,
+    now: datetime,
+) -> None:
+    if message_id:
+        session.add(
+            EmailMessage(
+                tenant_id=tenant_id,
+                conversation_id=conv_id,
+                message_id=message_id[:300],
+                direction="in",
+                event_id=event_id,
+                created_at=now,
+            )
+        )
+
+
+def inbound_callback(
+    kefu: Kefu, tenant_slug: str, loop: asyncio.AbstractEventLoop | None = None
+) -> Callable[[InboundDelivery], Awaitable[None]]:
+    """For `InboundMailHandler(addresses, inbound_callback(kefu, slug, app_loop))`.
+
+    aiosmtpd's Controller runs its own loop in a thread: pass the application's loop
+    so the database work runs there (an async engine belongs to one loop)."""
+
+    async def deliver(delivery: InboundDelivery) -> None:
+        coro = do_receive_email(kefu, tenant_slug, delivery.raw)
+        if loop is None:
+            await coro
+            return
+        await asyncio.wrap_future(asyncio.run_coroutine_threadsafe(coro, loop))
+
+    return deliver
