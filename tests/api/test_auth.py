@@ -177,3 +177,69 @@ def test_customer_token_expires(client: TestClient, world: World, clock: FakeClo
     clock.advance(hours=25)
     r = customer.get("/api/v1/conversations")
     assert r.status_code == 401 and r.json()["error"]["code"] == "token_expired"
+
+
+def test_visitor_verifies_with_order_and_phone_digits(
+    client: TestClient, world: World, clock: FakeClock
+) -> None:
+    r = client.post("/api/v1/widget/session", json={"tenant": world.slug})
+    visitor = As(client, token=r.json()["token"])
+    cid = visitor.post("/api/v1/conversations", json={"body": "我的订单没到账"}).json()["id"]
+    bad = visitor.post(
+        "/api/v1/widget/verify", json={"order_no": world.orders[0], "phone_last4": "0000"}
+    )
+    assert bad.status_code == 403 and bad.json()["error"]["code"] == "verification_failed"
+    ok = visitor.post(
+        "/api/v1/widget/verify", json={"order_no": world.orders[0], "phone_last4": "1234"}
+    )
+    assert ok.status_code == 200, ok.text
+    assert ok.json()["customer_id"] == world.customers["m1"]
+    member = As(client, token=ok.json()["token"])
+    assert member.get(f"/api/v1/conversations/{cid}").status_code == 200
+    assert member.get(f"/api/v1/orders/{world.orders[0]}").status_code == 200
+    assert visitor.get(f"/api/v1/conversations/{cid}").status_code == 404
+
+
+def test_visitor_verification_is_throttled(client: TestClient, world: World) -> None:
+    r = client.post("/api/v1/widget/session", json={"tenant": world.slug})
+    visitor = As(client, token=r.json()["token"])
+    body = {"order_no": world.orders[0], "phone_last4": "9999"}
+    codes = [visitor.post("/api/v1/widget/verify", json=body).status_code for _ in range(6)]
+    assert codes == [403] * 5 + [429]
+    right = {"order_no": world.orders[0], "phone_last4": "1234"}
+    assert visitor.post("/api/v1/widget/verify", json=right).status_code == 429
+
+
+def test_expired_visitor_token_is_renewed_for_the_same_visitor(
+    client: TestClient, world: World, clock: FakeClock
+) -> None:
+    first = client.post("/api/v1/widget/session", json={"tenant": world.slug}).json()
+    visitor = As(client, token=first["token"])
+    cid = visitor.post("/api/v1/conversations", json={"body": "在吗"}).json()["id"]
+    clock.advance(hours=30)
+    assert visitor.get(f"/api/v1/conversations/{cid}").status_code == 401
+    renewed = client.post(
+        "/api/v1/widget/session", json={"tenant": world.slug, "visitor_token": first["token"]}
+    )
+    assert renewed.status_code == 200 and renewed.json()["customer_id"] == first["customer_id"]
+    assert (
+        As(client, token=renewed.json()["token"]).get(f"/api/v1/conversations/{cid}").status_code
+        == 200
+    )
+    member_token = world.customer_tokens["m1"]
+    r = client.post(
+        "/api/v1/widget/session", json={"tenant": world.slug, "visitor_token": member_token}
+    )
+    assert r.status_code == 401
+    clock.advance(days=31)
+    r = client.post(
+        "/api/v1/widget/session", json={"tenant": world.slug, "visitor_token": first["token"]}
+    )
+    assert r.status_code == 401
+
+
+def test_create_is_idempotent_by_client_msg_id(customer: As) -> None:
+    body = {"body": "充值没到账", "client_msg_id": "first-1"}
+    a = customer.post("/api/v1/conversations", json=body).json()
+    b = customer.post("/api/v1/conversations", json=body).json()
+    assert a["id"] == b["id"]

@@ -106,8 +106,24 @@ async def check_create_conversation(tx: Tx, actor: Actor, new: NewConversation) 
 
 
 async def do_create_conversation(kefu: Kefu, actor: Actor, new: NewConversation) -> Conversation:
+    """A resent create (same customer, same client_msg_id) returns the first one."""
     async with transaction(kefu) as tx:
         await check_create_conversation(tx, actor, new)
+        if new.client_msg_id and new.customer_id is not None:
+            earlier = (
+                await tx.session.execute(
+                    select(Conversation)
+                    .join(Event, Event.conversation_id == Conversation.id)
+                    .where(
+                        Conversation.tenant_id == actor.tenant_id,
+                        Conversation.customer_id == new.customer_id,
+                        Event.client_msg_id == new.client_msg_id,
+                        Event.seq == 1,
+                    )
+                )
+            ).scalar_one_or_none()
+            if earlier is not None:
+                return earlier
         department_id = None
         if new.department_code:
             department_id = (

@@ -331,6 +331,12 @@ class LoginRequest(Strict):
 class WidgetSessionRequest(Strict):
     tenant: Annotated[str, Field(min_length=1, max_length=64)]
     identity_token: Annotated[str | None, Field(max_length=4096)] = None
+    visitor_token: Annotated[str | None, Field(max_length=4096)] = None
+
+
+class VisitorVerify(Strict):
+    order_no: Annotated[str, Field(min_length=1, max_length=64)]
+    phone_last4: Annotated[str, Field(pattern=r"^[0-9]{4}$")]
 
 
 class WidgetSession(BaseModel):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Request, Response
 
-from kefu.actions import auth
+from kefu.actions import auth, visitors
 from kefu.actions.context import Kefu
 from kefu.storage.models import Agent, Department
 from kefu.web.api.schemas import (
@@ -15,6 +15,7 @@ from kefu.web.api.schemas import (
     LoginRequest,
     TokenCreate,
     TokenCreated,
+    VisitorVerify,
     WidgetSession,
     WidgetSessionRequest,
 )
@@ -80,8 +81,19 @@ async def widget_session(body: WidgetSessionRequest, kefu: KefuDep) -> WidgetSes
     """Exchange the marketplace's signed identity token, or start an anonymous visitor."""
     if body.identity_token:
         customer_id, token = await auth.do_widget_identity(kefu, body.tenant, body.identity_token)
+    elif body.visitor_token:
+        customer_id, token = await visitors.do_renew_visitor(kefu, body.tenant, body.visitor_token)
     else:
         customer_id, token = await auth.do_create_visitor(kefu, body.tenant)
+    return WidgetSession(customer_id=customer_id, token=token)
+
+
+@router.post("/widget/verify")
+async def widget_verify(body: VisitorVerify, kefu: KefuDep, actor: ActorDep) -> WidgetSession:
+    """An anonymous visitor proves who they are: order number + last 4 phone digits."""
+    customer_id, token = await visitors.do_verify_visitor(
+        kefu, actor, body.order_no, body.phone_last4
+    )
     return WidgetSession(customer_id=customer_id, token=token)
 
 

@@ -33,6 +33,9 @@
       leaveBody: "请描述您的问题（订单号、时间、错误提示）", leaveSubmit: "提交留言",
       leaveDone: "已收到您的留言（工单号 {no}），我们将在 {m} 分钟内回复您",
       leaveBad: "请填写正确的手机号或邮箱，以及留言内容", close: "关闭", cancel: "取消",
+      verifyOpen: "已下单？验证身份，客服可直接查看您的订单", verifyTitle: "验证身份",
+      verifyOrder: "订单号（如 KM2026…）", verifyPhone: "下单手机号后 4 位", verifySubmit: "验证",
+      verifyBad: "请填写订单号和手机号后 4 位数字", verifyDone: "身份已验证，您的咨询已关联到会员账号",
       uploadFailed: "图片上传失败：", sendRejected: "发送失败：", image: "[图片]",
       slaWarn: "客服正在加紧处理", welcome: "您好，请问有什么可以帮您？输入问题或点「转人工」。",
       contactLine: "称呼：{name}\n联系方式：{contact}", leaveSubject: "留言：",
@@ -53,7 +56,11 @@
       leaveBody: "Your question (order number, time, error message)", leaveSubmit: "Send",
       leaveDone: "Message received (ticket {no}); we reply within {m} minutes",
       leaveBad: "Please give a valid phone or email and a message", close: "Close",
-      cancel: "Cancel", uploadFailed: "Upload failed: ", sendRejected: "Not sent: ",
+      cancel: "Cancel",
+      verifyOpen: "Ordered already? Verify so we can see your orders", verifyTitle: "Verify",
+      verifyOrder: "Order number (e.g. KM2026…)", verifyPhone: "Last 4 digits of your phone",
+      verifySubmit: "Verify", verifyBad: "Enter the order number and the last 4 phone digits",
+      verifyDone: "Verified: this chat is now linked to your member account", uploadFailed: "Upload failed: ", sendRejected: "Not sent: ",
       image: "[image]", slaWarn: "We are working on it", welcome: "Hello! Ask a question or press “Talk to a human”.",
       contactLine: "Name: {name}\nContact: {contact}", leaveSubject: "Message: ",
     },
@@ -132,6 +139,7 @@
     '<button class="x" type="button" aria-label="close">×</button></div>' +
     '<div class="anns"></div><div class="nobody note" style="display:none"></div>' +
     '<div class="net"></div><div class="queue" data-testid="kefu-queue"></div>' +
+    '<div class="verify note" style="display:none"></div>' +
     '<div class="log" aria-live="polite"></div>' +
     '<div class="typing" data-testid="kefu-typing"></div>' +
     '<div class="foot"><button class="attach" data-testid="kefu-attach" type="button"></button>' +
@@ -185,15 +193,22 @@
     if (sessionPromise) return sessionPromise;
     var req = { tenant: TENANT };
     if (IDENTITY) req.identity_token = IDENTITY;
-    sessionPromise = api("POST", "/api/v1/widget/session", req).then(function (s) {
+    else if (S.oldToken) req.visitor_token = S.oldToken;
+    sessionPromise = api("POST", "/api/v1/widget/session", req).catch(function (e) {
+      if (!req.visitor_token || e.status !== 401) throw e;
+      return api("POST", "/api/v1/widget/session", { tenant: TENANT }); // too old: a new visitor
+    }).then(function (s) {
       if (S.customer_id && S.customer_id !== s.customer_id) resetConversation();
       S.token = s.token; S.customer_id = s.customer_id; S.idt = IDENTITY || null;
+      S.oldToken = null;
       save();
     }).finally(function () { sessionPromise = null; });
     return sessionPromise;
   }
   function onAuthLost() {
-    // the customer token expired: a new session (the signed identity maps to the same customer)
+    // the customer token expired: a new session (the signed identity maps to the same
+    // customer; an anonymous visitor's old token is renewed for the same visitor)
+    if (!IDENTITY && S.token) S.oldToken = S.token;
     S.token = null; S.idt = null; save();
   }
 
@@ -685,6 +700,49 @@
     contact.focus();
   }
 
+  /* ---------- anonymous visitor: verify with order number + last 4 phone digits ---------- */
+  function showVerifyLink() {
+    var v = $(".verify");
+    if (IDENTITY || S.verified) { v.style.display = "none"; return; }
+    v.style.display = "block";
+    v.textContent = "";
+    var a = el("a", null, T.verifyOpen);
+    a.setAttribute("data-testid", "kefu-verify-open");
+    a.onclick = openVerifyForm;
+    v.appendChild(a);
+  }
+  function openVerifyForm() {
+    if (log.querySelector(".verifyform")) return;
+    var card = el("form", "card verifyform");
+    card.setAttribute("data-testid", "kefu-verify");
+    card.appendChild(el("h4", null, T.verifyTitle));
+    var order = el("input"); order.name = "order_no"; order.placeholder = T.verifyOrder; order.maxLength = 64;
+    var last4 = el("input"); last4.name = "phone_last4"; last4.placeholder = T.verifyPhone;
+    last4.maxLength = 4; last4.inputMode = "numeric";
+    var err = el("div", "err");
+    var submit = el("button", "btn", T.verifySubmit); submit.type = "submit";
+    var cancel = el("button", "link", T.cancel); cancel.type = "button";
+    cancel.onclick = function () { card.remove(); };
+    [order, last4, err, submit, cancel].forEach(function (x) { card.appendChild(x); });
+    card.onsubmit = function (ev) {
+      ev.preventDefault();
+      if (!order.value.trim() || !/^[0-9]{4}$/.test(last4.value)) { err.textContent = T.verifyBad; return; }
+      submit.disabled = true;
+      ensureSession().then(function () {
+        return api("POST", "/api/v1/widget/verify", { order_no: order.value.trim(), phone_last4: last4.value });
+      }).then(function (s) {
+        card.remove();
+        S.token = s.token; S.customer_id = s.customer_id; S.verified = true; save();
+        showVerifyLink();
+        log.appendChild(sysLine(T.verifyDone));
+        scrollDown();
+      }).catch(function (e) { err.textContent = e.message; submit.disabled = false; });
+    };
+    log.appendChild(card);
+    scrollDown();
+    order.focus();
+  }
+
   function applyConfig(c) {
     config = c;
     var anns = $(".anns");
@@ -696,6 +754,7 @@
     });
     if (c.name) $(".head .t").textContent = c.name + " · " + T.title;
     showNobody(!c.agents_online || c.open_now === false);
+    showVerifyLink();
   }
 
   /* ---------- wiring ---------- */
