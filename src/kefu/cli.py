@@ -82,6 +82,8 @@ def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
         workers=args.workers,
         log_config=None,
         proxy_headers=True,
+        # back-pressure on sends keeps per-connection memory bounded (docs/protocol.md)
+        ws="websockets-sansio",
     )
     return 0
 

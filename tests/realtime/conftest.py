@@ -134,14 +134,23 @@ class Peer:
         small_buffers: bool = False,
     ) -> Peer:
         sock = None
+        compression: str | None = "deflate"
         if small_buffers:  # a client that stops reading fills up quickly
+            # without permessage-deflate: repetitive test bodies would shrink to a few
+            # bytes on the wire and never fill the socket buffers
+            compression = None
             sock = socket.socket()
             sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
             host, port = urlsplit(url).netloc.split(":")
             sock.connect((host, int(port)))
             sock.setblocking(False)
         ws = await websockets.connect(
-            url, additional_headers=headers or {}, open_timeout=WAIT, sock=sock, max_queue=4
+            url,
+            additional_headers=headers or {},
+            open_timeout=WAIT,
+            sock=sock,
+            max_queue=4,
+            compression=compression,
         )
         peer = cls(ws)
         hello: dict[str, Any] = {"type": "hello"}

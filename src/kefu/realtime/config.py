@@ -20,6 +20,7 @@ class RealtimeSettings(BaseSettings):
     # bounded outgoing queue; a client that leaves it full this long is closed (4413)
     send_queue_size: int = Field(default=256, ge=1)
     slow_consumer_seconds: float = Field(default=5.0, ge=0)
+    # how long the close frame may wait behind unread data before the socket is dropped
     close_timeout_seconds: float = Field(default=5.0, gt=0)
     max_subscriptions: int = Field(default=200, ge=1)
     catch_up_page: int = Field(default=100, ge=1, le=1000)

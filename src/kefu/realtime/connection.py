@@ -1,6 +1,13 @@
 """One live connection: a reader, a writer behind a bounded queue, a heartbeat, and one
-pump per subscription. Broker messages are wake-ups only; events are read from the
-database with seq > the last one sent, so nothing is lost, reordered or sent twice."""
+pump per subscription. Wake-ups carry the committed event and are sent while their seqs
+are contiguous; on a gap the pump reads the database from the last seq sent, so nothing
+is lost, reordered or sent twice.
+
+Memory per connection is bounded: `send_queue_size` frames in `out`, plus the server's
+transport buffer, which uvicorn keeps near its high-water mark (64 KiB) because a send
+waits while the transport is paused. A client that does not read fills both; the pumps
+then wait in `enqueue` and, after `slow_consumer_seconds`, the connection is closed
+(4413) and everything not yet written is dropped: the client resumes from its seq."""
 
 from __future__ import annotations
 
@@ -70,6 +77,8 @@ class LiveConnection:
         try:
             await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
         finally:
+            # cancelling the writer cannot cut a frame: uvicorn's send waits for the
+            # transport to be writable and then writes the whole frame without awaiting
             everything = tasks + list(self.pumps.values())
             for task in everything:
                 task.cancel()
@@ -78,6 +87,9 @@ class LiveConnection:
             await self._close()
 
     async def _close(self) -> None:
+        """The close frame waits behind what the client has not read yet; a client that
+        stays stalled for `close_timeout_seconds` is not waited for: the ASGI app ends and
+        the socket is closed without a close frame (the client sees 1006)."""
         assert self.close_code is not None
         with contextlib.suppress(Exception):
             async with asyncio.timeout(self.config.close_timeout_seconds):
