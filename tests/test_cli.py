@@ -81,3 +81,63 @@ def test_create_token_and_admin(tmp_path: Path) -> None:
     assert dup.returncode == 2 and "email_taken" in dup.stderr
     missing = kefu(tmp_path, "create-token", "--tenant", "nope", "--name", "x")
     assert missing.returncode == 2 and "not_found" in missing.stderr
+
+
+def test_mail_in_turns_mail_into_a_ticket(tmp_path: Path) -> None:
+    import smtplib
+    import time
+    from email.message import EmailMessage
+
+    from tests.livesrv import free_port
+
+    kefu(tmp_path, "migrate")
+    kefu(tmp_path, "demo")
+    port = free_port()
+    env = {
+        **os.environ,
+        "KEFU_DATABASE_URL": f"sqlite:///{tmp_path / 'var' / 'kefu.db'}",
+        "KEFU_DATA_DIR": str(tmp_path / "var"),
+    }
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "kefu.cli",
+            "mail-in",
+            "--address",
+            "help@demo.test",
+            "--port",
+            str(port),
+        ],
+        cwd=tmp_path,
+        env=env,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert proc.stdout is not None
+        assert "receiving mail" in proc.stdout.readline()
+        msg = EmailMessage()
+        msg["From"] = "王先生 <wang@example.com>"
+        msg["To"] = "help@demo.test"
+        msg["Subject"] = "充值 100 元没到账"
+        msg["Message-ID"] = "<first-mail@example.com>"
+        msg.set_content("订单 KM20261123100012345 付款了但一直没到账，麻烦查一下。")
+        with smtplib.SMTP("127.0.0.1", port, timeout=30) as smtp:
+            smtp.send_message(msg)
+            try:
+                smtp.sendmail("x@example.com", ["nobody@demo.test"], msg.as_bytes())
+                raise AssertionError("unknown recipient accepted")
+            except smtplib.SMTPRecipientsRefused:
+                pass
+        con = sqlite3.connect(tmp_path / "var" / "kefu.db")
+        deadline = time.monotonic() + 30
+        rows: list[tuple[str, str]] = []
+        while time.monotonic() < deadline and not rows:
+            rows = con.execute("select channel, subject from conversations").fetchall()
+            time.sleep(0.1)
+        con.close()
+        assert rows == [("email", "充值 100 元没到账")]
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)

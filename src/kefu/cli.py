@@ -143,6 +143,41 @@ def cmd_bot(_settings: Settings, args: argparse.Namespace) -> int:
     return eval_main(list(args.rest))
 
 
+def cmd_mail_in(settings: Settings, args: argparse.Namespace) -> int:
+    """Receive support mail over SMTP: each accepted mail becomes (or joins) a ticket."""
+    from kefu.actions.auth import tenant_by_slug
+    from kefu.actions.email_inbound import inbound_callback
+    from kefu.channels.email.inbound_server import InboundMailHandler, make_inbound_controller
+    from kefu.subscribers import default_subscribers
+
+    async def run(kefu: Kefu) -> int:
+        kefu.subscribers = default_subscribers()
+        tenant = await tenant_by_slug(kefu, args.tenant)
+        addresses = list(args.address or (tenant.settings or {}).get("support_emails", []))
+        if not addresses:
+            raise KefuError(
+                "no_addresses",
+                "请用 --address 指定收件地址",
+                "give the support address(es) with --address",
+            )
+        handler = InboundMailHandler(
+            addresses, inbound_callback(kefu, tenant.slug, asyncio.get_running_loop())
+        )
+        controller = make_inbound_controller(handler, args.host, args.port)
+        controller.start()
+        print(
+            f"收信中 / receiving mail for {', '.join(addresses)} on {args.host}:{args.port}",
+            flush=True,
+        )
+        try:
+            await asyncio.Event().wait()
+        finally:
+            controller.stop()
+        return 0
+
+    return _run_with_kefu(settings, run)
+
+
 def cmd_bench(_settings: Settings, args: argparse.Namespace) -> int:
     from kefu.benchmarks import main as bench_main
 
@@ -176,6 +211,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--name", required=True)
     p = sub.add_parser("bot", help="bot tools: kefu bot eval FILE.jsonl [--json]")
     p.add_argument("rest", nargs=argparse.REMAINDER)
+    p = sub.add_parser("mail-in", help="receive support mail over SMTP (aiosmtpd)")
+    p.add_argument("--tenant", default="demo")
+    p.add_argument("--address", action="append", help="accepted recipient (repeatable)")
+    p.add_argument("--host", default="127.0.0.1")
+    p.add_argument("--port", type=int, default=2525)
     p = sub.add_parser("bench", help="benchmarks: kefu bench chat|routing|sweeper")
     p.add_argument("rest", nargs=argparse.REMAINDER)
     p = sub.add_parser("simulate", help="replay a day of inquiries against a server")
@@ -192,6 +232,7 @@ COMMANDS: dict[str, Callable[[Settings, argparse.Namespace], int]] = {
     "create-token": cmd_create_token,
     "bot": cmd_bot,
     "bench": cmd_bench,
+    "mail-in": cmd_mail_in,
     "simulate": cmd_simulate,
 }
 
