@@ -1,9 +1,393 @@
-"""Subscriber stub: reacts to committed timeline events (filled in by its area)."""
+"""The live queue: automatic assignment and queue positions (docs/routing.md).
+
+A *queue pass* for one tenant reads the waiting conversations and the agents, asks the
+domain (`routing.plan_assignments`) who should take what, and applies each decision
+through the same write path as a manual claim (`conversations._assign` under row locks
+on the conversation and then the agent). A decision that lost a race (someone claimed
+the conversation, the agent went away or filled up) is simply skipped, so several
+processes may run passes at once on PostgreSQL: never two assignees, never over
+capacity. After the pass every waiting customer gets their position and expected wait
+on their conversation channel.
+
+Triggers: a conversation enters `queued` (handoff, transfer, reopen, requeue), an
+agent frees capacity (resolve/close/transfer/wait), and the background tick
+(jobs/runner.py) for presence changes and anything missed.
+"""
 
 from __future__ import annotations
 
-from kefu.actions.context import Kefu, TimelineFact
+import asyncio
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import func, select
+
+from kefu.actions.context import Actor, ActorKind, Kefu, TimelineFact, transaction
+from kefu.actions.conversations import ACTIVE_FOR_AGENT, _assign, _lock_agent
+from kefu.clock import ensure_aware
+from kefu.domain.conversation_state import AuthorType, EventType, Priority, Status
+from kefu.domain.priority import PriorityLabel, Urgency, priority_score, vip_level
+from kefu.domain.queue_estimate import (
+    HandlingStats,
+    WaitEstimate,
+    capacity_of,
+    estimate_wait,
+    stats_from,
+)
+from kefu.domain.routing import (
+    AgentState,
+    DepartmentMapping,
+    Presence,
+    WaitingConversation,
+    department_for,
+    order_queue,
+    plan_assignments,
+)
+from kefu.errors import Conflict
+from kefu.realtime.broker import conversation_channel
+from kefu.storage.models import Agent, Conversation, ConversationOrder, Customer, Department, Order
+from kefu.storage.models import Tenant as TenantRow
+
+ANY_DEPARTMENT = "*"
+SECURITY_CATEGORIES = frozenset({"account_security", "account_access"})
+FUNDS_CATEGORIES = frozenset(
+    {"recharge_not_received", "payment_failed", "refund", "withdrawal", "chargeback"}
+)
+HANDLING_SAMPLES = 50
+ROUTABLE_ROLES = ("agent", "supervisor")
+PRESENCES = frozenset(p.value for p in Presence)
+
+
+def system_actor(tenant_id: int) -> Actor:
+    """kefu itself, acting for a tenant (auto-assignment, sweeps)."""
+    return Actor(kind=ActorKind.MACHINE, tenant_id=tenant_id)
+
+
+def department_mapping(settings: dict[str, Any] | None) -> DepartmentMapping:
+    """Tenant's intent -> department table: defaults overlaid with settings."""
+    base = DepartmentMapping()
+    raw = (settings or {}).get("department_routes") or {}
+    routes = {**base.routes, **{str(k): str(v) for k, v in raw.items() if k != "*"}}
+    return DepartmentMapping(routes=routes, fallback=str(raw.get("*", base.fallback)))
+
+
+def urgencies_for(category: str | None) -> list[Urgency]:
+    if category in SECURITY_CATEGORIES:
+        return [Urgency.ACCOUNT_SECURITY]
+    if category in FUNDS_CATEGORIES:
+        return [Urgency.FUNDS_AT_RISK]
+    return []
+
+
+def tier_level(tier: str | None) -> int:
+    try:
+        return vip_level(tier or "normal")
+    except Exception:
+        return 0
+
+
+# -- the snapshot ---------------------------------------------------------------------
+
+
+@dataclass
+class Snapshot:
+    waiting: list[WaitingConversation]
+    agents: list[AgentState]
+    public_ids: dict[str, str] = field(default_factory=dict)
+
+
+async def load_snapshot(kefu: Kefu, tenant_id: int) -> Snapshot:
+    async with kefu.db.read() as session:
+        tenant = await session.get(TenantRow, tenant_id)
+        mapping = department_mapping(tenant.settings if tenant else None)
+        dept_ids = {
+            code: did
+            for code, did in (
+                await session.execute(
+                    select(Department.code, Department.id).where(Department.tenant_id == tenant_id)
+                )
+            ).all()
+        }
+        active = dict(
+            (
+                await session.execute(
+                    select(Conversation.assignee_id, func.count(Conversation.id))
+                    .where(
+                        Conversation.tenant_id == tenant_id,
+                        Conversation.status.in_(ACTIVE_FOR_AGENT),
+                        Conversation.assignee_id.is_not(None),
+                    )
+                    .group_by(Conversation.assignee_id)
+                )
+            ).all()
+        )
+        agent_rows = (
+            await session.execute(
+                select(Agent).where(
+                    Agent.tenant_id == tenant_id,
+                    Agent.is_active.is_(True),
+                    Agent.role.in_(ROUTABLE_ROLES),
+                )
+            )
+        ).scalars()
+        agents: list[AgentState] = []
+        staffed: set[str] = set()
+        for a in agent_rows:
+            depts = {ANY_DEPARTMENT}
+            if a.department_id is not None:
+                depts.add(str(a.department_id))
+                staffed.add(str(a.department_id))
+            presence = Presence(a.presence) if a.presence in PRESENCES else Presence.OFFLINE
+            agents.append(
+                AgentState(
+                    str(a.id),
+                    frozenset(depts),
+                    presence,
+                    a.capacity,
+                    int(active.get(a.id, 0)),
+                    a.last_assigned_at,
+                )
+            )
+        amounts: dict[int, Decimal] = dict(
+            (
+                await session.execute(
+                    select(ConversationOrder.conversation_id, func.max(Order.amount))
+                    .join(Order, Order.id == ConversationOrder.order_id)
+                    .join(Conversation, Conversation.id == ConversationOrder.conversation_id)
+                    .where(
+                        Conversation.tenant_id == tenant_id,
+                        Conversation.status == Status.QUEUED.value,
+                    )
+                    .group_by(ConversationOrder.conversation_id)
+                )
+            ).all()
+        )
+        rows = (
+            await session.execute(
+                select(
+                    Conversation.id,
+                    Conversation.public_id,
+                    Conversation.department_id,
+                    Conversation.priority,
+                    Conversation.category,
+                    Conversation.queued_at,
+                    Conversation.created_at,
+                    Customer.tier,
+                    Customer.exclusive_agent_id,
+                )
+                .outerjoin(Customer, Customer.id == Conversation.customer_id)
+                .where(
+                    Conversation.tenant_id == tenant_id,
+                    Conversation.status == Status.QUEUED.value,
+                )
+            )
+        ).all()
+    snap = Snapshot(waiting=[], agents=agents)
+    for cid, public_id, dept_id, prio, category, queued_at, created_at, tier, exclusive in rows:
+        if dept_id is None:
+            dept_id = dept_ids.get(department_for(category, mapping))
+        dept = str(dept_id) if dept_id is not None and str(dept_id) in staffed else ANY_DEPARTMENT
+        level = tier_level(tier)
+        score = priority_score(
+            tier=level,
+            urgencies=urgencies_for(category),
+            amount_yuan=amounts.get(cid),
+            base_label=PriorityLabel(Priority.LABELS.get(prio, "normal")),
+        )
+        snap.waiting.append(
+            WaitingConversation(
+                id=str(cid),
+                department=dept,
+                priority=score.points,
+                enqueued_at=ensure_aware(queued_at or created_at),
+                customer_tier=level,
+                exclusive_agent_id=str(exclusive) if exclusive is not None else None,
+            )
+        )
+        snap.public_ids[str(cid)] = public_id
+    return snap
+
+
+# -- claims ---------------------------------------------------------------------------
+
+
+async def claim(kefu: Kefu, tenant_id: int, conversation_id: int, agent_id: int) -> bool:
+    """Assign a *waiting* conversation to an *online* agent with room, atomically.
+    False when the decision is stale (taken meanwhile, agent away or full)."""
+    actor = system_actor(tenant_id)
+    async with transaction(kefu) as tx:
+        stmt = (
+            select(Conversation)
+            .where(Conversation.id == conversation_id, Conversation.tenant_id == tenant_id)
+            .with_for_update()
+        )
+        conv = (await tx.session.execute(stmt)).scalar_one_or_none()
+        if conv is None or conv.status != Status.QUEUED or conv.assignee_id is not None:
+            return False
+        agent = await _lock_agent(tx, actor, agent_id)
+        if agent.presence != Presence.ONLINE:
+            return False
+        try:
+            await _assign(tx, conv, agent, by_agent_id=None)
+        except Conflict:
+            return False
+        return True
+
+
+@dataclass
+class _PassState:
+    lock: asyncio.Lock = field(default_factory=asyncio.Lock)
+    dirty: bool = False
+
+
+def _state(kefu: Kefu) -> dict[str, Any]:
+    store: dict[str, Any] = vars(kefu).setdefault("_queueing", {})
+    return store
+
+
+async def run_queue_pass(kefu: Kefu, tenant_id: int) -> list[tuple[str, int]]:
+    """Assign what can be assigned, then publish positions. Re-entrant calls (from the
+    subscribers of our own claims) just mark the tenant dirty for one more round."""
+    passes: dict[int, _PassState] = _state(kefu).setdefault("passes", {})
+    state = passes.setdefault(tenant_id, _PassState())
+    state.dirty = True
+    if state.lock.locked():
+        return []
+    made: list[tuple[str, int]] = []
+    async with state.lock:
+        while state.dirty:
+            state.dirty = False
+            snap = await load_snapshot(kefu, tenant_id)
+            plan = plan_assignments(snap.waiting, snap.agents, kefu.clock.now())
+            for conv_id, agent_id in plan:
+                if await claim(kefu, tenant_id, int(conv_id), int(agent_id)):
+                    made.append((snap.public_ids[conv_id], int(agent_id)))
+            await publish_positions(kefu, tenant_id, None if plan else snap)
+    return made
+
+
+# -- positions and waits --------------------------------------------------------------
+
+
+async def handling_stats(kefu: Kefu, tenant_id: int) -> HandlingStats:
+    """EWMA of assignment -> resolution over the tenant's recent conversations."""
+    async with kefu.db.read() as session:
+        rows = (
+            await session.execute(
+                select(Conversation.assigned_at, Conversation.resolved_at)
+                .where(
+                    Conversation.tenant_id == tenant_id,
+                    Conversation.status.in_((Status.RESOLVED.value, Status.CLOSED.value)),
+                    Conversation.assigned_at.is_not(None),
+                    Conversation.resolved_at.is_not(None),
+                )
+                .order_by(Conversation.resolved_at.desc())
+                .limit(HANDLING_SAMPLES)
+            )
+        ).all()
+    samples: list[timedelta] = [
+        ensure_aware(resolved) - ensure_aware(assigned)
+        for assigned, resolved in reversed(rows)
+        if assigned is not None and resolved is not None
+    ]
+    return stats_from(s for s in samples if s >= timedelta(0))
+
+
+def estimates(snap: Snapshot, stats: HandlingStats) -> dict[str, WaitEstimate]:
+    """Position (in the conversation's department) and expected wait, for every waiter."""
+    by_dept: dict[str, list[WaitingConversation]] = defaultdict(list)
+    for conv in snap.waiting:
+        by_dept[conv.department].append(conv)
+    out: dict[str, WaitEstimate] = {}
+    for dept, convs in by_dept.items():
+        capacity = capacity_of(snap.agents, dept)
+        for position, conv in enumerate(order_queue(convs), start=1):
+            out[conv.id] = estimate_wait(position, stats, capacity)
+    return out
+
+
+def queue_message(public_id: str, estimate: WaitEstimate) -> dict[str, Any]:
+    wait = estimate.expected_wait
+    return {
+        "type": "queue",
+        "conversation_id": public_id,
+        "position": estimate.position,
+        "expected_wait_seconds": int(wait.total_seconds()) if wait is not None else None,
+        "offer_alternatives": estimate.offer_alternatives,
+        "reason": estimate.reason.value,
+        "text": estimate.describe_zh(),
+    }
+
+
+async def publish_positions(kefu: Kefu, tenant_id: int, snap: Snapshot | None = None) -> int:
+    """Tell every waiting customer whose place or wait changed. Returns messages sent."""
+    snap = snap or await load_snapshot(kefu, tenant_id)
+    stats = await handling_stats(kefu, tenant_id)
+    sent_before: dict[str, tuple[Any, ...]] = _state(kefu).setdefault("published", {})
+    sent = 0
+    for conv_id, estimate in estimates(snap, stats).items():
+        public_id = snap.public_ids[conv_id]
+        message = queue_message(public_id, estimate)
+        key = (message["position"], message["expected_wait_seconds"], message["reason"])
+        if sent_before.get(public_id) == key:
+            continue
+        sent_before[public_id] = key
+        await kefu.broker.publish(conversation_channel(public_id), message)
+        sent += 1
+    waiting = set(snap.public_ids.values())
+    for gone in [p for p in sent_before if p not in waiting]:
+        del sent_before[gone]
+    return sent
+
+
+@dataclass(frozen=True)
+class QueueInfo:
+    status: str
+    position: int | None
+    estimate: WaitEstimate | None
+    queued_at: datetime | None
+
+
+async def queue_info(kefu: Kefu, conv: Conversation) -> QueueInfo:
+    if conv.status != Status.QUEUED:
+        return QueueInfo(conv.status, None, None, None)
+    snap = await load_snapshot(kefu, conv.tenant_id)
+    estimate = estimates(snap, await handling_stats(kefu, conv.tenant_id)).get(str(conv.id))
+    return QueueInfo(
+        conv.status,
+        estimate.position if estimate else None,
+        estimate,
+        ensure_aware(conv.queued_at) if conv.queued_at else None,
+    )
+
+
+# -- the subscriber -------------------------------------------------------------------
+
+FREES_OR_FILLS = frozenset(
+    {Status.QUEUED.value, Status.RESOLVED.value, Status.CLOSED.value, Status.WAITING_CUSTOMER}
+)
+
+
+def _changes_the_queue(fact: TimelineFact) -> bool:
+    if fact.type == EventType.STATUS_CHANGE:
+        return bool(
+            fact.data.get("to") in FREES_OR_FILLS or fact.data.get("from") in FREES_OR_FILLS
+        )
+    if fact.type == EventType.TRANSFER:
+        return True
+    # a manual claim changes positions; our own (system) claims are handled by the pass
+    return fact.type == EventType.ASSIGNMENT and fact.author_type != AuthorType.SYSTEM
 
 
 async def on_timeline(kefu: Kefu, facts: list[TimelineFact]) -> None:
-    return None
+    tenants = sorted({f.tenant_id for f in facts if _changes_the_queue(f)})
+    for tenant_id in tenants:
+        await run_queue_pass(kefu, tenant_id)
+
+
+async def on_presence_changed(kefu: Kefu, tenant_id: int) -> None:
+    """Call after an agent's presence or capacity changed (online -> work arrives)."""
+    await run_queue_pass(kefu, tenant_id)

@@ -1,9 +1,299 @@
-"""Subscriber stub: reacts to committed timeline events (filled in by its area)."""
+"""SLA deadlines, computed when an event happens and stored in indexed columns.
+
+Subscriber `on_timeline`: after a committed event that may move an SLA clock (handoff,
+status change, agent reply) the conversation's deadlines are recomputed in business
+time (domain.sla) and stored: first_response_due_at, resolution_due_at,
+sla_paused_since, sla_status, next_sla_check_at. Warnings and breaches are *not*
+written here: a status that got worse is left to the sweeper (escalation.py), which
+writes the sla_warning / sla_breach events, so every step lands on the timeline.
+
+Tenant configuration lives in tenants.settings (JSON), see docs/sla.md:
+``settings["sla_policy"]`` and ``settings["business_calendar"]``.
+"""
 
 from __future__ import annotations
 
-from kefu.actions.context import Kefu, TimelineFact
+import json
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from functools import lru_cache
+from typing import Any
+
+from sqlalchemy import or_, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from kefu.actions.context import Kefu, TimelineFact, transaction
+from kefu.clock import ensure_aware
+from kefu.domain.business_calendar import BusinessCalendar, TimeRange
+from kefu.domain.conversation_state import AuthorType, EventType, Priority, Status, Visibility
+from kefu.domain.priority import PriorityLabel
+from kefu.domain.sla import (
+    DEFAULT_COMPLEX_CATEGORIES,
+    Channel,
+    SlaDeadlines,
+    SlaEvent,
+    SlaEventKind,
+    SlaPolicy,
+    SlaState,
+    SlaStatus,
+    TimelineFacts,
+    compute_deadlines,
+    next_escalation_at,
+    sla_status,
+)
+from kefu.storage.models import Conversation, Event, Tenant
+
+#: Events that can move a clock; others (bot turns, notes, SLA events) are ignored.
+SLA_EVENT_TYPES = frozenset({EventType.HANDOFF, EventType.STATUS_CHANGE, EventType.MESSAGE})
+DONE = (Status.RESOLVED.value, Status.CLOSED.value)
+MESSAGE_CHANNELS = ("ticket", "email")
+
+
+# -- tenant configuration -------------------------------------------------------------
+
+
+def _minutes(raw: dict[str, Any], key: str, default: timedelta) -> timedelta:
+    value = raw.get(key)
+    return timedelta(minutes=float(value)) if isinstance(value, int | float) else default
+
+
+@lru_cache(maxsize=256)
+def _policy_from_json(text: str) -> SlaPolicy:
+    raw: dict[str, Any] = json.loads(text)
+    base = SlaPolicy()
+    return SlaPolicy(
+        chat_first_response=_minutes(raw, "chat_first_response_minutes", base.chat_first_response),
+        message_first_response=_minutes(
+            raw, "message_first_response_minutes", base.message_first_response
+        ),
+        callback_first_response=_minutes(raw, "callback_minutes", base.callback_first_response),
+        simple_resolution=_minutes(raw, "simple_resolution_minutes", base.simple_resolution),
+        complex_resolution=_minutes(raw, "complex_resolution_minutes", base.complex_resolution),
+        complex_categories=frozenset(raw.get("complex_categories", DEFAULT_COMPLEX_CATEGORIES)),
+        warning_ratio=float(raw.get("warning_ratio", base.warning_ratio)),
+        reassign_on_breach=bool(raw.get("reassign_on_breach", False)),
+    )
+
+
+def _ranges(values: Iterable[str]) -> tuple[TimeRange, ...]:
+    return tuple(TimeRange.parse(v) for v in values)
+
+
+@lru_cache(maxsize=256)
+def _calendar_from_json(text: str) -> BusinessCalendar:
+    raw: dict[str, Any] = json.loads(text)
+    tz = str(raw.get("timezone", "Asia/Shanghai"))
+    if raw.get("always_open", True) and "weekdays" not in raw and "weekly" not in raw:
+        return BusinessCalendar.always_open(tz)
+    weekly: dict[int, tuple[TimeRange, ...]] = {}
+    if "weekly" in raw:  # {"0": ["09:00-18:00"], ... "6": []}
+        weekly = {int(k): _ranges(v) for k, v in raw["weekly"].items()}
+    else:
+        weekly = dict.fromkeys(range(5), _ranges(raw.get("weekdays", ())))
+        weekly[5] = _ranges(raw.get("saturday", ()))
+        weekly[6] = _ranges(raw.get("sunday", ()))
+    extra = [date.fromisoformat(d) for d in raw.get("holidays", ())]
+    workdays = [date.fromisoformat(d) for d in raw.get("makeup_workdays", ())]
+    if raw.get("china_holidays", True):
+        from kefu.domain.holidays_cn import china_holidays
+
+        data = china_holidays()
+        return BusinessCalendar(
+            weekly,
+            timezone=tz,
+            holidays=(data.holidays | frozenset(extra)) - frozenset(workdays),
+            makeup_workdays=(data.makeup_workdays | frozenset(workdays)) - frozenset(extra),
+        )
+    return BusinessCalendar(weekly, timezone=tz, holidays=extra, makeup_workdays=workdays)
+
+
+@dataclass(frozen=True)
+class TenantSla:
+    policy: SlaPolicy
+    calendar: BusinessCalendar
+
+
+def tenant_sla(settings: dict[str, Any] | None) -> TenantSla:
+    """The tenant's SLA policy and calendar; defaults: the seeds' promises, 7x24."""
+    settings = settings or {}
+    policy = _policy_from_json(json.dumps(settings.get("sla_policy") or {}, sort_keys=True))
+    calendar = _calendar_from_json(
+        json.dumps(settings.get("business_calendar") or {}, sort_keys=True)
+    )
+    return TenantSla(policy, calendar)
+
+
+async def load_tenant_sla(session: AsyncSession, tenant_id: int) -> TenantSla:
+    tenant = await session.get(Tenant, tenant_id)
+    return tenant_sla(tenant.settings if tenant else None)
+
+
+# -- facts from the timeline ----------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class EventRow:
+    type: str
+    author_type: str
+    visibility: str
+    data: dict[str, Any]
+    created_at: datetime
+
+
+def sla_channel(conv: Conversation) -> Channel:
+    return Channel.MESSAGE if conv.channel in MESSAGE_CHANNELS else Channel.CHAT
+
+
+def timeline_facts(conv: Conversation, rows: Sequence[EventRow]) -> TimelineFacts | None:
+    """The SLA's view of a conversation, or None while nobody was promised anything
+    (still with the bot). The clocks start when the customer first joins the queue."""
+    start: datetime | None = None
+    for row in rows:
+        if row.type == EventType.STATUS_CHANGE and row.data.get("to") == Status.QUEUED:
+            start = ensure_aware(row.created_at)
+            break
+    if start is None:
+        if conv.status == Status.BOT:
+            return None
+        start = ensure_aware(conv.created_at)
+    events: list[SlaEvent] = []
+    for row in rows:
+        at = ensure_aware(row.created_at)
+        if at < start:
+            continue
+        if row.type == EventType.MESSAGE:
+            if row.author_type == AuthorType.AGENT and row.visibility == Visibility.PUBLIC:
+                events.append(SlaEvent(SlaEventKind.AGENT_REPLY, at))
+            continue
+        if row.type != EventType.STATUS_CHANGE:
+            continue
+        before, after = row.data.get("from"), row.data.get("to")
+        if after == Status.WAITING_CUSTOMER:
+            events.append(SlaEvent(SlaEventKind.WAITING_CUSTOMER_START, at))
+        elif before == Status.WAITING_CUSTOMER and after not in DONE:
+            events.append(SlaEvent(SlaEventKind.WAITING_CUSTOMER_END, at))
+        if after in DONE and before not in DONE:
+            events.append(SlaEvent(SlaEventKind.RESOLVED, at))
+        elif before in DONE and after not in DONE:
+            events.append(SlaEvent(SlaEventKind.REOPENED, at))
+    label = PriorityLabel(Priority.LABELS.get(conv.priority, "normal"))
+    return TimelineFacts(
+        created_at=start,
+        priority=label,
+        category=conv.category,
+        channel=sla_channel(conv),
+        events=events,
+    )
+
+
+async def load_event_rows(
+    session: AsyncSession, conversation_ids: Sequence[int]
+) -> dict[int, list[EventRow]]:
+    """The SLA-relevant events of several conversations, in one query."""
+    out: dict[int, list[EventRow]] = {cid: [] for cid in conversation_ids}
+    if not conversation_ids:
+        return out
+    stmt = (
+        select(
+            Event.conversation_id,
+            Event.type,
+            Event.author_type,
+            Event.visibility,
+            Event.data,
+            Event.created_at,
+        )
+        .where(
+            Event.conversation_id.in_(conversation_ids),
+            or_(
+                Event.type == EventType.STATUS_CHANGE.value,
+                (Event.type == EventType.MESSAGE.value)
+                & (Event.author_type == AuthorType.AGENT.value),
+            ),
+        )
+        .order_by(Event.conversation_id, Event.seq)
+    )
+    for cid, type_, author, vis, data, created in (await session.execute(stmt)).all():
+        out[cid].append(EventRow(type_, author, vis, data or {}, created))
+    return out
+
+
+# -- evaluation -----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Evaluation:
+    deadlines: SlaDeadlines
+    state: SlaState
+    next_check_at: datetime | None
+
+
+def evaluate(
+    conf: TenantSla, conv: Conversation, rows: Sequence[EventRow], now: datetime
+) -> Evaluation | None:
+    facts = timeline_facts(conv, rows)
+    if facts is None:
+        return None
+    deadlines = compute_deadlines(conf.policy, conf.calendar, facts)
+    state = sla_status(deadlines, now)
+    candidates = [state.next_check_at] if state.next_check_at else []
+    escalate_at = next_escalation_at(conf.policy, state, conv.escalations_applied or 0)
+    if escalate_at is not None and conv.status not in DONE:
+        candidates.append(max(escalate_at, now))
+    return Evaluation(deadlines, state, min(candidates) if candidates else None)
+
+
+STATUS_RANK = {s.label: s for s in SlaStatus}
+
+
+def stored_status(conv: Conversation) -> SlaStatus:
+    return STATUS_RANK.get(conv.sla_status or "none", SlaStatus.NONE)
+
+
+def store(conv: Conversation, result: Evaluation | None, now: datetime) -> None:
+    """Write the deadlines. A status that got worse (warning/breach) is left for the
+    sweeper to record with its timeline event: we only make the row due now."""
+    if result is None:
+        conv.first_response_due_at = conv.resolution_due_at = None
+        conv.sla_paused_since = conv.next_sla_check_at = None
+        conv.sla_status = None
+        return
+    d = result.deadlines
+    conv.first_response_due_at = d.first_response_due
+    conv.resolution_due_at = d.resolution_due
+    conv.sla_paused_since = d.paused_since
+    new = result.state.overall
+    if new >= SlaStatus.WARNING and new > stored_status(conv):
+        conv.next_sla_check_at = now
+        return
+    conv.sla_status = new.label
+    conv.next_sla_check_at = result.next_check_at
+
+
+async def refresh_sla(kefu: Kefu, conversation_ids: Iterable[int]) -> None:
+    ids = sorted(set(conversation_ids))
+    if not ids:
+        return
+    async with transaction(kefu) as tx:
+        stmt = select(Conversation).where(Conversation.id.in_(ids)).with_for_update()
+        convs = list((await tx.session.execute(stmt)).scalars())
+        rows = await load_event_rows(tx.session, ids)
+        confs: dict[int, TenantSla] = {}
+        for conv in convs:
+            if conv.tenant_id not in confs:
+                confs[conv.tenant_id] = await load_tenant_sla(tx.session, conv.tenant_id)
+            result = evaluate(confs[conv.tenant_id], conv, rows[conv.id], tx.now)
+            store(conv, result, tx.now)
+
+
+def _moves_a_clock(fact: TimelineFact) -> bool:
+    if fact.type == EventType.MESSAGE:
+        # an agent's reply, or the first message of a conversation created in the queue
+        return fact.author_type == AuthorType.AGENT or fact.seq == 1
+    return fact.type in SLA_EVENT_TYPES
 
 
 async def on_timeline(kefu: Kefu, facts: list[TimelineFact]) -> None:
-    return None
+    ids = {f.conversation_id for f in facts if _moves_a_clock(f)}
+    if ids:
+        await refresh_sla(kefu, ids)
