@@ -83,6 +83,7 @@ def make_settings(database_url: str, data_dir: Path, **overrides: object) -> Set
         "argon2_memory_kib": 1024,
         "log_json": False,
         "run_scheduler": False,
+        "gc_thresholds": None,
     }
     values.update(overrides)
     return Settings(**values)  # type: ignore[arg-type]

@@ -22,7 +22,7 @@ T = TypeVar("T")
 
 def _run_with_kefu(settings: Settings, fn: Callable[[Kefu], Awaitable[T]]) -> T:
     async def runner() -> T:
-        db = Database(settings.database_url)
+        db = Database(settings.database_url, sqlite_driver=settings.sqlite_driver)
         kefu = Kefu(settings=settings, db=db, broker=InProcessBroker(), clock=SystemClock())
         try:
             return await fn(kefu)
@@ -237,8 +237,16 @@ COMMANDS: dict[str, Callable[[Settings, argparse.Namespace], int]] = {
 }
 
 
+PASS_THROUGH = ("bot", "bench", "simulate")
+
+
 def main(argv: list[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if argv and argv[0] in PASS_THROUGH:
+        # their own parsers take every argument, leading options included
+        args = argparse.Namespace(command=argv[0], rest=argv[1:])
+    else:
+        args = build_parser().parse_args(argv)
     settings = get_settings()
     try:
         return COMMANDS[args.command](settings, args)

@@ -17,6 +17,9 @@ class Settings(BaseSettings):
 
     env: Literal["development", "test", "production"] = "development"
     database_url: str = "sqlite:///./var/kefu.db"
+    # "inline": sqlite3 calls run on the event loop (fast, one process);
+    # "aiosqlite": each call in a helper thread (docs/benchmarks.md has both)
+    sqlite_driver: Literal["inline", "aiosqlite"] = "inline"
     redis_url: str | None = None
     secret_key: str = DEV_SECRET
     host: str = "127.0.0.1"
@@ -37,6 +40,9 @@ class Settings(BaseSettings):
     log_json: bool = True
     log_level: str = "INFO"
     run_scheduler: bool = True
+    # GC thresholds for server processes: rarer, larger young collections and almost no
+    # full collections, whose 150-400 ms pauses were the chat's p99 (docs/benchmarks.md)
+    gc_thresholds: tuple[int, int, int] | None = (50_000, 50, 1_000)
 
     smtp_host: str | None = None
     smtp_port: int = 25

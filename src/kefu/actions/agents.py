@@ -50,7 +50,11 @@ async def do_set_presence(
             tenant_channel(agent.tenant_id),
             {"type": "presence", "agent_id": agent.id, "presence": agent.presence},
         )
-        return agent
+    # an agent coming online (or freeing capacity) takes waiting conversations now
+    from kefu.actions import queueing
+
+    await queueing.on_presence_changed(kefu, actor.tenant_id)
+    return agent
 
 
 async def create_agent(

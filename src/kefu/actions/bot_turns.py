@@ -97,6 +97,8 @@ async def on_timeline(kefu: Kefu, facts: list[TimelineFact]) -> None:
     for fact in facts:
         if fact.type != EventType.MESSAGE or fact.author_type != AuthorType.CUSTOMER:
             continue
+        if fact.status != Status.BOT:
+            continue  # with a person (or closed) once the message committed: stay silent
         try:
             await answer_message(kefu, fact)
         except Exception:

@@ -304,6 +304,7 @@ async def _set_status(
     if is_reopen(current, target.value):
         conv.resolved_at = None
         conv.closed_at = None
+        conv.first_responded_at = None  # a reopened problem is owed a new first answer
     await append_event(
         tx,
         conv,

@@ -29,6 +29,7 @@ async def append_event(
         .where(Conversation.id == conv.id)
         .values(last_seq=Conversation.last_seq + 1, updated_at=tx.now)
         .returning(Conversation.last_seq)
+        .execution_options(synchronize_session=False)  # set by hand below
     )
     seq = int(result.scalar_one())
     conv.last_seq = seq

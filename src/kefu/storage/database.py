@@ -18,10 +18,15 @@ from sqlalchemy.ext.asyncio import (
 )
 
 
-def async_url(url: str) -> str:
-    """The driver for the app (aiosqlite / psycopg async)."""
+def async_url(url: str, sqlite_driver: str = "inline") -> str:
+    """The driver for the app: SQLite inline on the loop (see inline_sqlite) or
+    aiosqlite; psycopg async for PostgreSQL."""
     u = make_url(url)
     if u.get_backend_name() == "sqlite":
+        if sqlite_driver == "inline":
+            import kefu.storage.inline_sqlite  # noqa: F401  (registers the dialect)
+
+            return str(u.set(drivername="sqlite+kefu_inline"))
         return str(u.set(drivername="sqlite+aiosqlite"))
     if u.get_backend_name() == "postgresql":
         return u.set(drivername="postgresql+psycopg").render_as_string(hide_password=False)
@@ -49,7 +54,8 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.execute("PRAGMA foreign_keys=ON")
-    cursor.execute("PRAGMA busy_timeout=10000")
+    # another process holding the write lock (e.g. `kefu mail-in` beside the server)
+    cursor.execute("PRAGMA busy_timeout=5000")
     cursor.close()
 
 
@@ -57,14 +63,14 @@ class Database:
     """Owns the engine. On SQLite, writes from this process are serialised by a lock
     so two write transactions never race for the file (readers never wait)."""
 
-    def __init__(self, url: str, *, echo: bool = False) -> None:
+    def __init__(self, url: str, *, echo: bool = False, sqlite_driver: str = "inline") -> None:
         ensure_sqlite_dir(url)
         self.url = url
         self.is_sqlite = make_url(url).get_backend_name() == "sqlite"
         kwargs: dict[str, Any] = {"echo": echo}
         if not self.is_sqlite:
             kwargs.update(pool_size=10, max_overflow=20, pool_pre_ping=True)
-        self.engine: AsyncEngine = create_async_engine(async_url(url), **kwargs)
+        self.engine: AsyncEngine = create_async_engine(async_url(url, sqlite_driver), **kwargs)
         if self.is_sqlite:
             event.listen(self.engine.sync_engine, "connect", _sqlite_pragmas)
         self.sessions = async_sessionmaker(self.engine, expire_on_commit=False)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -41,7 +42,7 @@ def create_app(
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        db = Database(settings.database_url)
+        db = Database(settings.database_url, sqlite_driver=settings.sqlite_driver)
         used_broker = broker or make_broker(settings)
         kefu = Kefu(
             settings=settings,
@@ -51,6 +52,8 @@ def create_app(
             subscribers=default_subscribers(),
         )
         app.state.kefu = kefu
+        if settings.gc_thresholds is not None:
+            gc.set_threshold(*settings.gc_thresholds)
         tasks = start_background(kefu) if settings.run_scheduler else []
         log.info("kefu started", extra={"database": db.engine.url.get_backend_name()})
         try:
