@@ -10,7 +10,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
 
-from kefu.benchmarks.routing import main  # noqa: E402
+from kefu.benchmarks.routing import main
 
 if __name__ == "__main__":
     sys.exit(main(sys.argv[1:]))
