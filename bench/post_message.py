@@ -18,6 +18,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from tests.conftest import make_settings
 from tests.world import build_world
 
+from kefu.actions import assignment
 from kefu.actions import conversations as conv_actions
 from kefu.actions.context import Actor, ActorKind, Kefu, Role
 from kefu.clock import SystemClock
@@ -44,7 +45,7 @@ async def measure(driver: str, messages: int) -> float:
     conv = await conv_actions.do_create_conversation(
         kefu, customer, conv_actions.NewConversation(body="你好", start_with_bot=False)
     )
-    await conv_actions.do_assign_conversation(kefu, agent, conv.public_id, world.agents["alice"])
+    await assignment.do_assign_conversation(kefu, agent, conv.public_id, world.agents["alice"])
     for i in range(20):  # warm up
         await conv_actions.do_post_message(kefu, customer, conv.public_id, f"w{i}")
     start = time.perf_counter()

@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
+from kefu.actions import assignment
 from kefu.actions import conversations as conv_actions
 from kefu.actions.context import Actor, ActorKind, Kefu, Role
 from kefu.clock import FakeClock
@@ -86,7 +87,7 @@ async def test_concurrent_claims_have_one_winner(two_kefus: tuple[Kefu, Kefu]) -
 
     async def claim(kefu: Kefu, actor: Actor) -> str:
         try:
-            await conv_actions.do_assign_conversation(
+            await assignment.do_assign_conversation(
                 kefu, actor, conv.public_id, actor.agent_id or 0
             )
             return "won"
@@ -130,7 +131,7 @@ async def test_capacity_never_exceeded_under_concurrency(two_kefus: tuple[Kefu, 
 
     async def claim(kefu: Kefu, public_id: str) -> bool:
         try:
-            await conv_actions.do_assign_conversation(kefu, alice, public_id, world.agents["alice"])
+            await assignment.do_assign_conversation(kefu, alice, public_id, world.agents["alice"])
             return True
         except KefuError:
             return False

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from kefu.actions.access import (
@@ -16,8 +16,15 @@ from kefu.actions.access import (
     access_order_by_no,
     require_staff,
 )
+from kefu.actions.assignment import assign, lock_agent
 from kefu.actions.attachments import link_attachments
-from kefu.actions.context import Actor, ActorKind, Kefu, Tx, transaction
+from kefu.actions.context import Actor, Kefu, Tx, transaction
+from kefu.actions.conversation_status import (
+    agent_snapshot,
+    author_of,
+    check_message_body,
+    set_status,
+)
 from kefu.actions.numbers import next_conversation_number
 from kefu.actions.timeline import append_event, find_by_client_msg_id
 from kefu.domain.conversation_state import (
@@ -28,14 +35,11 @@ from kefu.domain.conversation_state import (
     Status,
     Visibility,
     check_transition,
-    is_reopen,
 )
 from kefu.domain.numbering import new_public_id
 from kefu.domain.redaction import redact
 from kefu.errors import Conflict, Forbidden, InvalidInput
-from kefu.storage.models import Agent, Conversation, ConversationOrder, Event
-
-ACTIVE_FOR_AGENT = (Status.ASSIGNED.value, Status.WAITING_CUSTOMER.value)
+from kefu.storage.models import Conversation, ConversationOrder, Event
 
 
 @dataclass
@@ -60,36 +64,6 @@ class PostedMessage:
     conversation: Conversation
     duplicate: bool = False
     redacted_kinds: list[str] = field(default_factory=list)
-
-
-def _author(actor: Actor) -> tuple[AuthorType, int | None]:
-    if actor.kind is ActorKind.CUSTOMER:
-        return AuthorType.CUSTOMER, actor.customer_id
-    if actor.kind is ActorKind.STAFF:
-        return AuthorType.AGENT, actor.agent_id
-    return AuthorType.SYSTEM, None
-
-
-def check_message_body(kefu: Kefu, body: str, has_attachments: bool) -> str:
-    text = body.strip()
-    if not text and not has_attachments:
-        raise InvalidInput("empty_message", "消息不能为空", "message is empty")
-    if len(text) > kefu.settings.message_max_chars:
-        raise InvalidInput(
-            "message_too_long",
-            f"消息太长（最多 {kefu.settings.message_max_chars} 字）",
-            f"message longer than {kefu.settings.message_max_chars} characters",
-        )
-    return text
-
-
-async def _agent_snapshot(tx: Tx, actor: Actor) -> dict[str, Any]:
-    if actor.agent_id is None:
-        return {}
-    agent = await tx.session.get(Agent, actor.agent_id)
-    if agent is None:
-        return {}
-    return {"author": {"name": agent.display_name, "agent_no": agent.agent_no}}
 
 
 async def check_create_conversation(tx: Tx, actor: Actor, new: NewConversation) -> None:
@@ -158,7 +132,7 @@ async def do_create_conversation(kefu: Kefu, actor: Actor, new: NewConversation)
         await tx.session.flush()
         for order in orders:
             tx.session.add(ConversationOrder(conversation_id=conv.id, order_id=order.id))
-        author_type, author_id = _author(actor)
+        author_type, author_id = author_of(actor)
         if body or new.attachment_ids:
             redaction = redact(body)
             data: dict[str, Any] = {**new.data}
@@ -236,13 +210,13 @@ async def _post_message(
                 "该会话已关闭，请发起新的咨询",
                 "this conversation is closed; start a new one",
             )
-        author_type, author_id = _author(actor)
+        author_type, author_id = author_of(actor)
         if actor.is_customer:
             await _on_customer_message(tx, conv)
         elif actor.is_staff:
             await _on_agent_message(tx, actor, conv)
         redaction = redact(text)
-        data: dict[str, Any] = await _agent_snapshot(tx, actor)
+        data: dict[str, Any] = await agent_snapshot(tx, actor)
         if redaction.kinds:
             data["redacted"] = list(redaction.kinds)
         if quick_reply and actor.is_customer:
@@ -268,187 +242,18 @@ async def _post_message(
 async def _on_customer_message(tx: Tx, conv: Conversation) -> None:
     if conv.status == Status.WAITING_CUSTOMER:
         target = Status.ASSIGNED if conv.assignee_id else Status.QUEUED
-        await _set_status(tx, conv, target, AuthorType.SYSTEM, None, reason="customer_replied")
+        await set_status(tx, conv, target, AuthorType.SYSTEM, None, reason="customer_replied")
     elif conv.status == Status.RESOLVED:
         target = Status.ASSIGNED if conv.assignee_id else Status.QUEUED
-        await _set_status(tx, conv, target, AuthorType.SYSTEM, None, reason="customer_reopened")
+        await set_status(tx, conv, target, AuthorType.SYSTEM, None, reason="customer_reopened")
 
 
 async def _on_agent_message(tx: Tx, actor: Actor, conv: Conversation) -> None:
     if conv.status in (Status.BOT, Status.QUEUED) and actor.agent_id is not None:
         agent = await access_agent_by_id(tx.session, actor, actor.agent_id)
-        await _assign(tx, conv, agent, by_agent_id=actor.agent_id)
+        await assign(tx, conv, agent, by_agent_id=actor.agent_id)
     if conv.first_responded_at is None:
         conv.first_responded_at = tx.now
-
-
-async def _set_status(
-    tx: Tx,
-    conv: Conversation,
-    target: Status,
-    author_type: AuthorType,
-    author_id: int | None,
-    *,
-    reason: str = "",
-) -> None:
-    current = conv.status
-    check_transition(current, target.value)
-    conv.status = target.value
-    if target is Status.QUEUED:
-        conv.queued_at = tx.now
-        conv.assignee_id = None
-    if target is Status.RESOLVED:
-        conv.resolved_at = tx.now
-    if target is Status.CLOSED:
-        conv.closed_at = tx.now
-    if is_reopen(current, target.value):
-        conv.resolved_at = None
-        conv.closed_at = None
-        conv.first_responded_at = None  # a reopened problem is owed a new first answer
-    await append_event(
-        tx,
-        conv,
-        EventType.STATUS_CHANGE,
-        author_type=author_type,
-        author_id=author_id,
-        data={"from": current, "to": target.value, "reason": reason},
-    )
-
-
-async def _active_count(tx: Tx, agent_id: int) -> int:
-    stmt = select(func.count(Conversation.id)).where(
-        Conversation.assignee_id == agent_id, Conversation.status.in_(ACTIVE_FOR_AGENT)
-    )
-    return int((await tx.session.execute(stmt)).scalar_one())
-
-
-async def _assign(
-    tx: Tx, conv: Conversation, agent: Agent, *, by_agent_id: int | None, force: bool = False
-) -> None:
-    if conv.assignee_id == agent.id and conv.status in ACTIVE_FOR_AGENT:
-        return
-    if conv.status in (Status.RESOLVED, Status.CLOSED):
-        raise Conflict(
-            "conversation_not_open", "会话已结束，请先重新打开", "reopen the conversation first"
-        )
-    if not force and await _active_count(tx, agent.id) >= agent.capacity:
-        raise Conflict(
-            "agent_at_capacity",
-            f"客服 {agent.agent_no} 已达接待上限",
-            f"agent {agent.agent_no} is at capacity",
-        )
-    previous = conv.assignee_id
-    if conv.status in (Status.BOT, Status.QUEUED):
-        check_transition(conv.status, Status.ASSIGNED.value)
-        conv.status = Status.ASSIGNED.value
-    conv.assignee_id = agent.id
-    conv.assigned_at = tx.now
-    if conv.department_id is None:
-        conv.department_id = agent.department_id
-    agent.last_assigned_at = tx.now
-    await append_event(
-        tx,
-        conv,
-        EventType.ASSIGNMENT,
-        author_type=AuthorType.AGENT if by_agent_id else AuthorType.SYSTEM,
-        author_id=by_agent_id,
-        data={
-            "agent_id": agent.id,
-            "agent_no": agent.agent_no,
-            "name": agent.display_name,
-            "previous_agent_id": previous,
-        },
-    )
-
-
-async def do_assign_conversation(
-    kefu: Kefu, actor: Actor, public_id: str, agent_id: int, *, force: bool = False
-) -> Conversation:
-    async with transaction(kefu) as tx:
-        conv = await access_conversation_by_public_id(tx.session, actor, public_id, for_update=True)
-        require_staff(actor)
-        if agent_id != actor.agent_id and not actor.is_supervisor:
-            raise Forbidden("只有主管可以把会话分配给他人", "only supervisors assign to others")
-        if conv.assignee_id and conv.assignee_id != agent_id and not actor.is_supervisor:
-            raise Conflict(
-                "already_assigned", "该会话已由其他客服接待", "already assigned to another agent"
-            )
-        agent = await _lock_agent(tx, actor, agent_id)
-        await _assign(tx, conv, agent, by_agent_id=actor.agent_id, force=force)
-        return conv
-
-
-async def _lock_agent(tx: Tx, actor: Actor, agent_id: int) -> Agent:
-    """Lock the agent row so capacity checks for one agent are serialised."""
-    await access_agent_by_id(tx.session, actor, agent_id)
-    stmt = select(Agent).where(Agent.id == agent_id).with_for_update()
-    return (await tx.session.execute(stmt)).scalar_one()
-
-
-async def do_transfer_conversation(
-    kefu: Kefu,
-    actor: Actor,
-    public_id: str,
-    *,
-    department_code: str | None,
-    agent_id: int | None,
-    note: str = "",
-) -> Conversation:
-    if not department_code and agent_id is None:
-        raise InvalidInput(
-            "transfer_target_missing", "请选择要转接的部门或客服", "give a department or an agent"
-        )
-    async with transaction(kefu) as tx:
-        conv = await access_conversation_by_public_id(tx.session, actor, public_id, for_update=True)
-        require_staff(actor)
-        if conv.status in (Status.RESOLVED, Status.CLOSED):
-            raise Conflict(
-                "conversation_not_open", "会话已结束，请先重新打开", "reopen the conversation first"
-            )
-        dept = (
-            await access_department_by_code(tx.session, actor, department_code)
-            if department_code
-            else None
-        )
-        target = await _lock_agent(tx, actor, agent_id) if agent_id is not None else None
-        from_department = conv.department_id
-        if dept is not None:
-            conv.department_id = dept.id
-        elif target is not None:
-            conv.department_id = target.department_id
-        await append_event(
-            tx,
-            conv,
-            EventType.TRANSFER,
-            author_type=AuthorType.AGENT,
-            author_id=actor.agent_id,
-            data={
-                "from_department_id": from_department,
-                "to_department": dept.code if dept else None,
-                "to_department_name": dept.name if dept else None,
-                "to_agent_id": target.id if target else None,
-                "to_agent_no": target.agent_no if target else None,
-            },
-        )
-        if note.strip():
-            await append_event(
-                tx,
-                conv,
-                EventType.NOTE,
-                author_type=AuthorType.AGENT,
-                author_id=actor.agent_id,
-                body=check_message_body(kefu, note, False),
-                visibility=Visibility.INTERNAL,
-                data={**await _agent_snapshot(tx, actor), "transfer_note": True},
-            )
-        if target is not None:
-            conv.assignee_id = None
-            await _assign(tx, conv, target, by_agent_id=actor.agent_id)
-        elif conv.status != Status.QUEUED:
-            await _set_status(
-                tx, conv, Status.QUEUED, AuthorType.AGENT, actor.agent_id, reason="transfer"
-            )
-        return conv
 
 
 async def do_change_status(
@@ -463,9 +268,9 @@ async def do_change_status(
                 raise InvalidInput(
                     "assignee_required", "请先分配客服", "assign an agent to reopen to assigned"
                 )
-            agent = await _lock_agent(tx, actor, actor.agent_id)
+            agent = await lock_agent(tx, actor, actor.agent_id)
             conv.assignee_id = agent.id
-        await _set_status(tx, conv, target, _author(actor)[0], actor.agent_id, reason=reason[:200])
+        await set_status(tx, conv, target, author_of(actor)[0], actor.agent_id, reason=reason[:200])
         return conv
 
 
@@ -478,11 +283,11 @@ async def do_add_note(kefu: Kefu, actor: Actor, public_id: str, body: str) -> Ev
             tx,
             conv,
             EventType.NOTE,
-            author_type=_author(actor)[0],
+            author_type=author_of(actor)[0],
             author_id=actor.agent_id,
             body=redact(text).text,
             visibility=Visibility.INTERNAL,
-            data=await _agent_snapshot(tx, actor),
+            data=await agent_snapshot(tx, actor),
         )
 
 
@@ -540,9 +345,9 @@ async def do_request_handoff(
             tx,
             conv,
             EventType.HANDOFF,
-            author_type=_author(actor)[0] if actor.is_customer else AuthorType.BOT,
+            author_type=author_of(actor)[0] if actor.is_customer else AuthorType.BOT,
             author_id=actor.customer_id if actor.is_customer else None,
             data={"reason": reason[:64], "urgent": urgent, "category": conv.category},
         )
-        await _set_status(tx, conv, Status.QUEUED, AuthorType.SYSTEM, None, reason="handoff")
+        await set_status(tx, conv, Status.QUEUED, AuthorType.SYSTEM, None, reason="handoff")
         return conv

@@ -22,7 +22,7 @@ from sqlalchemy import select
 
 from kefu.actions.access import access_conversation_by_public_id
 from kefu.actions.context import Actor, Kefu, Tx, transaction
-from kefu.actions.conversations import _set_status
+from kefu.actions.conversation_status import set_status
 from kefu.actions.sla_tracking import (
     DONE,
     TenantSla,
@@ -86,7 +86,7 @@ async def _apply_step(tx: Tx, conv: Conversation, index: int, step: EscalationSt
     conv.priority = min(Priority.URGENT, conv.priority + max(0, step.raise_priority_by))
     reassigned = False
     if step.reassign and conv.status == Status.ASSIGNED:
-        await _set_status(tx, conv, Status.QUEUED, AuthorType.SYSTEM, None, reason="sla_reassign")
+        await set_status(tx, conv, Status.QUEUED, AuthorType.SYSTEM, None, reason="sla_reassign")
         reassigned = True
     await append_event(
         tx,

@@ -15,7 +15,7 @@ from typing import Any
 from sqlalchemy import select
 
 from kefu.actions.context import Kefu, transaction
-from kefu.actions.conversations import _set_status
+from kefu.actions.conversation_status import set_status
 from kefu.clock import ensure_aware
 from kefu.domain.conversation_state import AuthorType, Status
 from kefu.storage.models import Agent, Conversation, Tenant
@@ -67,7 +67,7 @@ async def sweep_presence(kefu: Kefu, *, limit: int = BATCH) -> list[str]:
             agent = await tx.session.get(Agent, conv.assignee_id)
             if agent is None or agent.presence not in GONE:
                 continue  # came back meanwhile
-            await _set_status(
+            await set_status(
                 tx, conv, Status.QUEUED, AuthorType.SYSTEM, None, reason="agent_offline"
             )
             requeued.append(conv.public_id)

@@ -2,7 +2,7 @@
 
 A *queue pass* for one tenant reads the waiting conversations and the agents, asks the
 domain (`routing.plan_assignments`) who should take what, and applies each decision
-through the same write path as a manual claim (`conversations._assign` under row locks
+through the same write path as a manual claim (`assignment.assign` under row locks
 on the conversation and then the agent). A decision that lost a race (someone claimed
 the conversation, the agent went away or filled up) is simply skipped, so several
 processes may run passes at once on PostgreSQL: never two assignees, never over
@@ -25,8 +25,9 @@ from typing import Any
 
 from sqlalchemy import func, select
 
+from kefu.actions.assignment import assign, lock_agent
 from kefu.actions.context import Actor, ActorKind, Kefu, TimelineFact, transaction
-from kefu.actions.conversations import ACTIVE_FOR_AGENT, _assign, _lock_agent
+from kefu.actions.conversation_status import ACTIVE_FOR_AGENT
 from kefu.clock import ensure_aware
 from kefu.domain.conversation_state import AuthorType, EventType, Priority, Status
 from kefu.domain.priority import PriorityLabel, Urgency, priority_score, vip_level
@@ -227,11 +228,11 @@ async def claim(kefu: Kefu, tenant_id: int, conversation_id: int, agent_id: int)
         conv = (await tx.session.execute(stmt)).scalar_one_or_none()
         if conv is None or conv.status != Status.QUEUED or conv.assignee_id is not None:
             return False
-        agent = await _lock_agent(tx, actor, agent_id)
+        agent = await lock_agent(tx, actor, agent_id)
         if agent.presence != Presence.ONLINE:
             return False
         try:
-            await _assign(tx, conv, agent, by_agent_id=None)
+            await assign(tx, conv, agent, by_agent_id=None)
         except Conflict:
             return False
         return True

@@ -66,7 +66,7 @@ def free_port() -> int:
 
 async def seed(url: str, n: int) -> tuple[list[tuple[str, str]], str]:
     """n conversations, each with its own customer, all assigned to one bench agent."""
-    from kefu.actions import commerce
+    from kefu.actions import assignment, commerce
     from kefu.actions import conversations as conv_actions
     from kefu.actions.agents import create_agent
     from kefu.actions.auth import do_sign_in, issue_customer_token, tenant_by_slug
@@ -101,7 +101,7 @@ async def seed(url: str, n: int) -> tuple[list[tuple[str, str]], str]:
         conv = await conv_actions.do_create_conversation(
             kefu, cust, conv_actions.NewConversation(body="压测开始", start_with_bot=False)
         )
-        await conv_actions.do_assign_conversation(kefu, staff, conv.public_id, agent.id, force=True)
+        await assignment.do_assign_conversation(kefu, staff, conv.public_id, agent.id, force=True)
         out.append((conv.public_id, issue_customer_token(kefu, tenant.id, c.id, hours=4)))
     signed = await do_sign_in(kefu, "bench@demo.kefu.local", "bench-password-1", "127.0.0.1")
     await db.dispose()

@@ -6,6 +6,7 @@ from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query
 
+from kefu.actions import assignment
 from kefu.actions import conversations as conv_actions
 from kefu.actions.access import access_conversation_by_public_id
 from kefu.actions.context import Kefu
@@ -160,7 +161,7 @@ async def post_message(
 async def assign(
     conversation_id: KeyPath, body: AssignRequest, kefu: KefuDep, actor: ActorDep
 ) -> ConversationPublic:
-    conv = await conv_actions.do_assign_conversation(
+    conv = await assignment.do_assign_conversation(
         kefu, actor, conversation_id, body.agent_id, force=body.force
     )
     return await present(kefu, conv)
@@ -170,7 +171,7 @@ async def assign(
 async def transfer(
     conversation_id: KeyPath, body: TransferRequest, kefu: KefuDep, actor: ActorDep
 ) -> ConversationPublic:
-    conv = await conv_actions.do_transfer_conversation(
+    conv = await assignment.do_transfer_conversation(
         kefu,
         actor,
         conversation_id,
