@@ -132,30 +132,43 @@ async def do_create_conversation(kefu: Kefu, actor: Actor, new: NewConversation)
         await tx.session.flush()
         for order in orders:
             tx.session.add(ConversationOrder(conversation_id=conv.id, order_id=order.id))
-        author_type, author_id = author_of(actor)
         if body or new.attachment_ids:
-            redaction = redact(body)
-            data: dict[str, Any] = {**new.data}
-            if redaction.kinds:
-                data["redacted"] = list(redaction.kinds)
-            event = await append_event(
-                tx,
-                conv,
-                EventType.MESSAGE,
-                author_type=author_type,
-                author_id=author_id,
-                body=redaction.text,
-                data=data,
-                client_msg_id=new.client_msg_id,
+            await append_message(
+                tx, actor, conv, body, dict(new.data), new.client_msg_id, new.attachment_ids
             )
-            if new.attachment_ids:
-                event.data = {
-                    **event.data,
-                    "attachments": await link_attachments(
-                        tx, actor, conv, event, new.attachment_ids
-                    ),
-                }
         return conv
+
+
+async def append_message(
+    tx: Tx,
+    actor: Actor,
+    conv: Conversation,
+    text: str,
+    data: dict[str, Any],
+    client_msg_id: str | None,
+    attachment_ids: list[str],
+) -> Event:
+    """Store one message: secrets masked first (and noted), then the uploads linked."""
+    redaction = redact(text)
+    if redaction.kinds:
+        data["redacted"] = list(redaction.kinds)
+    author_type, author_id = author_of(actor)
+    event = await append_event(
+        tx,
+        conv,
+        EventType.MESSAGE,
+        author_type=author_type,
+        author_id=author_id,
+        body=redaction.text,
+        data=data,
+        client_msg_id=client_msg_id,
+    )
+    if attachment_ids:
+        event.data = {
+            **event.data,
+            "attachments": await link_attachments(tx, actor, conv, event, attachment_ids),
+        }
+    return event
 
 
 async def do_post_message(
@@ -210,33 +223,17 @@ async def _post_message(
                 "该会话已关闭，请发起新的咨询",
                 "this conversation is closed; start a new one",
             )
-        author_type, author_id = author_of(actor)
         if actor.is_customer:
             await _on_customer_message(tx, conv)
         elif actor.is_staff:
             await _on_agent_message(tx, actor, conv)
-        redaction = redact(text)
         data: dict[str, Any] = await agent_snapshot(tx, actor)
-        if redaction.kinds:
-            data["redacted"] = list(redaction.kinds)
         if quick_reply and actor.is_customer:
             data["quick_reply"] = quick_reply
-        event = await append_event(
-            tx,
-            conv,
-            EventType.MESSAGE,
-            author_type=author_type,
-            author_id=author_id,
-            body=redaction.text,
-            data=data,
-            client_msg_id=client_msg_id,
+        event = await append_message(tx, actor, conv, text, data, client_msg_id, attachment_ids)
+        return PostedMessage(
+            event=event, conversation=conv, redacted_kinds=list(event.data.get("redacted", []))
         )
-        if attachment_ids:
-            event.data = {
-                **event.data,
-                "attachments": await link_attachments(tx, actor, conv, event, attachment_ids),
-            }
-        return PostedMessage(event=event, conversation=conv, redacted_kinds=list(redaction.kinds))
 
 
 async def _on_customer_message(tx: Tx, conv: Conversation) -> None:

@@ -13,7 +13,6 @@ from sqlalchemy import select
 
 from kefu.actions import knowledge, tickets
 from kefu.actions.announcements import active_announcements
-from kefu.actions.attachments import attachment_path
 from kefu.actions.context import Kefu
 from kefu.actions.escalation import do_request_escalation
 from kefu.actions.transcripts import transcript_for
@@ -21,6 +20,7 @@ from kefu.errors import KefuError, NotFound
 from kefu.storage.models import KbArticle, Tenant
 from kefu.web.api.tickets import attachment_of, load_tracking, render_transcript
 from kefu.web.deps import KefuDep
+from kefu.web.files import attachment_response
 from kefu.web.templating import templates
 
 router = APIRouter(prefix="/help", include_in_schema=False)
@@ -314,17 +314,7 @@ async def track_transcript(
 async def track_file(slug: Slug, token: Token, attachment_id: str, kefu: KefuDep) -> FileResponse:
     access = await tickets.access_by_tracking_token(kefu, token)
     att = await attachment_of(kefu, access, attachment_id[:32])
-    path = attachment_path(kefu, att)
-    if not path.exists():
-        raise NotFound("attachment", "附件")
-    disposition = "inline" if att.content_type.startswith("image/") else "attachment"
-    return FileResponse(
-        path,
-        media_type=att.content_type,
-        filename=att.filename,
-        content_disposition_type=disposition,
-        headers={"X-Content-Type-Options": "nosniff"},
-    )
+    return attachment_response(kefu, att)
 
 
 def search_link(slug: str, q: str) -> str:

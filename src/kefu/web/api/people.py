@@ -17,7 +17,7 @@ from kefu.actions.access import (
     access_order_by_no,
     require_staff,
 )
-from kefu.actions.attachments import attachment_path, do_upload_attachment
+from kefu.actions.attachments import do_upload_attachment
 from kefu.actions.listing import orders_of_customer
 from kefu.errors import InvalidInput, NotFound
 from kefu.storage.models import Agent, Department
@@ -36,6 +36,7 @@ from kefu.web.api.schemas import (
 )
 from kefu.web.api.sessions import agent_me
 from kefu.web.deps import ActorDep, KefuDep
+from kefu.web.files import attachment_response
 
 router = APIRouter(prefix="/api/v1", responses=ERROR_RESPONSES)
 
@@ -157,14 +158,4 @@ async def upload(file: UploadFile, kefu: KefuDep, actor: ActorDep) -> dict[str, 
 async def download(attachment_id: KeyPath, kefu: KefuDep, actor: ActorDep) -> FileResponse:
     async with kefu.db.read() as session:
         att = await access_attachment_by_public_id(session, actor, attachment_id)
-    path = attachment_path(kefu, att)
-    if not path.exists():
-        raise NotFound("attachment", "附件")
-    disposition = "inline" if att.content_type.startswith("image/") else "attachment"
-    return FileResponse(
-        path,
-        media_type=att.content_type,
-        filename=att.filename,
-        content_disposition_type=disposition,
-        headers={"X-Content-Type-Options": "nosniff"},
-    )
+    return attachment_response(kefu, att)
