@@ -57,6 +57,9 @@ def print_banner(settings: Settings, summary: object) -> None:
     lines = [
         "",
         f"kefu 客服 — 演示平台 demo tenant '{summary.tenant_slug}' {state}",
+        f"  客服工作台 console: {base}/console",
+        f"  演示商城 demo shop (widget): {base}/demo/shop",
+        f"  帮助中心 help center: {base}/help/{summary.tenant_slug}",
         f"  健康检查 health:   {base}/healthz",
         f"  接口文档 API docs: {base}/docs",
         f"  OpenAPI:          {base}/openapi.json",
