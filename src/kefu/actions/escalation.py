@@ -130,6 +130,7 @@ async def _sweep_one(
             EventType.SLA_WARNING,
             author_type=AuthorType.SYSTEM,
             visibility=Visibility.INTERNAL,
+            flush=False,
             data={
                 "clocks": warned,
                 "first_response_due_at": _iso(evaluation.deadlines.first_response_due),
@@ -144,6 +145,7 @@ async def _sweep_one(
             EventType.SLA_BREACH,
             author_type=AuthorType.SYSTEM,
             visibility=Visibility.INTERNAL,
+            flush=False,
             data={
                 "kind": "breach",
                 "clocks": _clocks(state, SlaStatus.BREACHED),
@@ -153,13 +155,14 @@ async def _sweep_one(
         tx.notify(tenant_channel(conv.tenant_id), supervisor_message(conv, "breach"))
         result.breaches += 1
     applied = conv.escalations_applied or 0
-    for offset, step in enumerate(due_escalations(conf.policy, state, now, applied)):
+    steps = due_escalations(conf.policy, state, now, applied)
+    for offset, step in enumerate(steps):
         await _apply_step(tx, conv, applied + offset, step)
         conv.escalations_applied = applied + offset + 1
         result.escalations += 1
     conv.sla_status = overall.label
-    # re-evaluate: a raised priority tightens the targets
-    store(conv, evaluate(conf, conv, rows, now), now)
+    # a raised priority tightens the targets: evaluate again only then
+    store(conv, evaluate(conf, conv, rows, now) if steps else evaluation, now)
 
 
 async def sweep_sla(kefu: Kefu, *, limit: int = SWEEP_BATCH) -> SweepResult:
@@ -178,18 +181,21 @@ async def sweep_sla(kefu: Kefu, *, limit: int = SWEEP_BATCH) -> SweepResult:
         if not ids:
             return result
         rows = await load_event_rows(tx.session, ids)
+        convs = (
+            await tx.session.execute(select(Conversation).where(Conversation.id.in_(ids)))
+        ).scalars()
+        by_id = {conv.id: conv for conv in convs}
         confs: dict[int, TenantSla] = {}
         for conv_id in ids:
-            conv = await tx.session.get(Conversation, conv_id)
+            conv = by_id.get(conv_id)
             if conv is None:
                 continue
             if conv.tenant_id not in confs:
                 confs[conv.tenant_id] = await load_tenant_sla(tx.session, conv.tenant_id)
             await _sweep_one(tx, confs[conv.tenant_id], conv, rows[conv.id], result)
             result.checked += 1
-            # keep the identity map small: ORM updates and flushes scan it
-            await tx.session.flush()
-            tx.session.expunge_all()
+        # one flush: the batch's events and row updates go out as batched statements
+        await tx.session.flush()
     return result
 
 

@@ -22,6 +22,7 @@ async def append_event(
     data: dict[str, Any] | None = None,
     visibility: Visibility = Visibility.PUBLIC,
     client_msg_id: str | None = None,
+    flush: bool = True,
 ) -> Event:
     """Allocate the next seq atomically (row lock on PostgreSQL) and insert the event."""
     result = await tx.session.execute(
@@ -48,7 +49,8 @@ async def append_event(
         created_at=tx.now,
     )
     tx.session.add(event)
-    await tx.session.flush()
+    if flush:  # batch writers (the SLA sweeper) flush once for many events
+        await tx.session.flush()
     tx.appended.append((conv, event))
     return event
 
