@@ -61,3 +61,14 @@ def test_metrics_exposed(client: TestClient, world: World) -> None:
     assert r.status_code == 200
     assert "kefu_http_requests_total" in r.text
     assert 'route="/healthz"' in r.text
+
+
+def test_people_get_a_page_and_programs_get_json(client: TestClient) -> None:
+    page = client.get("/help/no-such-tenant", headers={"Accept": "text/html"})
+    assert page.status_code == 404
+    assert page.headers["content-type"].startswith("text/html")
+    assert 'data-testid="error-page"' in page.text and "不存在" in page.text
+    api = client.get("/api/v1/nothing", headers={"Accept": "text/html"})
+    assert api.status_code == 404 and api.json()["error"]["code"] == "not_found"
+    plain = client.get("/help/no-such-tenant")
+    assert plain.json()["error"]["code"] == "not_found"

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import html
 import logging
+from collections.abc import Mapping
 from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import HTMLResponse, JSONResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from kefu.errors import KefuError
@@ -25,6 +27,37 @@ HTTP_CODES: dict[int, tuple[str, str, str]] = {
     415: ("unsupported_media_type", "不支持的内容类型", "unsupported media type"),
     429: ("rate_limited", "操作太频繁，请稍后再试", "too many requests"),
 }
+
+
+PAGE = """<!doctype html><html lang="zh-CN"><head><meta charset="utf-8">
+<meta name="viewport" content="width=device-width,initial-scale=1"><title>{title}</title>
+<style>body{{font-family:system-ui,"Noto Sans CJK SC",sans-serif;background:#f5f6f8;margin:0;
+display:flex;min-height:100vh;align-items:center;justify-content:center;color:#1f2329}}
+main{{background:#fff;border-radius:12px;padding:32px 28px;max-width:420px;margin:16px;
+box-shadow:0 2px 12px rgba(0,0,0,.06)}}h1{{font-size:20px;margin:0 0 8px}}p{{color:#646a73}}
+a{{color:#e8452c}}</style></head><body><main data-testid="error-page">
+<h1>{title}</h1><p>{message}</p><p lang="en">{message_en}</p>
+<p><a href="javascript:history.back()">返回上一页</a></p></main></body></html>"""
+
+
+def wants_html(request: Request) -> bool:
+    """A person's browser on a page route (the API always answers JSON)."""
+    path = request.url.path
+    return not path.startswith("/api/") and "text/html" in request.headers.get("accept", "")
+
+
+def error_response(
+    request: Request, status: int, body: dict[str, Any], headers: Mapping[str, str] | None = None
+) -> Response:
+    if wants_html(request):
+        err = body["error"]
+        page = PAGE.format(
+            title=html.escape(f"{status} · {err['message']}"),
+            message=html.escape(err["message"]),
+            message_en=html.escape(err["message_en"]),
+        )
+        return HTMLResponse(page, status_code=status, headers=headers)
+    return JSONResponse(body, status_code=status, headers=headers)
 
 
 def error_body(code: str, zh: str, en: str, **extra: Any) -> dict[str, Any]:
@@ -46,11 +79,11 @@ def _simplify(errors: list[Any]) -> list[dict[str, Any]]:
 
 def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(KefuError)
-    async def _kefu_error(_request: Request, exc: KefuError) -> JSONResponse:
+    async def _kefu_error(request: Request, exc: KefuError) -> Response:
         headers = {}
         if exc.status_code == 429 and "retry_after" in exc.details:
             headers["Retry-After"] = str(int(exc.details["retry_after"]) or 1)
-        return JSONResponse({"error": exc.to_dict()}, status_code=exc.status_code, headers=headers)
+        return error_response(request, exc.status_code, {"error": exc.to_dict()}, headers)
 
     @app.exception_handler(RequestValidationError)
     async def _validation(_request: Request, exc: RequestValidationError) -> JSONResponse:
@@ -62,16 +95,12 @@ def install_error_handlers(app: FastAPI) -> None:
         return JSONResponse(error_body(code, zh, en, fields=errors), status_code=422)
 
     @app.exception_handler(StarletteHTTPException)
-    async def _http(_request: Request, exc: StarletteHTTPException) -> JSONResponse:
+    async def _http(request: Request, exc: StarletteHTTPException) -> Response:
         code, zh, en = HTTP_CODES.get(exc.status_code, ("http_error", "请求失败", "request failed"))
-        return JSONResponse(
-            error_body(code, zh, en), status_code=exc.status_code, headers=exc.headers
-        )
+        return error_response(request, exc.status_code, error_body(code, zh, en), exc.headers)
 
     @app.exception_handler(Exception)
-    async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
+    async def _unexpected(request: Request, exc: Exception) -> Response:
         log.exception("unhandled error on %s %s", request.method, request.url.path)
-        return JSONResponse(
-            error_body("internal_error", "服务器开小差了，请稍后再试", "internal server error"),
-            status_code=500,
-        )
+        body = error_body("internal_error", "服务器开小差了，请稍后再试", "internal server error")
+        return error_response(request, 500, body)
