@@ -84,8 +84,10 @@ def test_adjacent_intervals_merge_across_midnight() -> None:
 def test_open_intervals_are_clipped() -> None:
     cal = BusinessCalendar(LUNCH)
     got = cal.open_intervals(sh(2026, 11, 23, 10), sh(2026, 11, 23, 14))
-    assert got == [(sh(2026, 11, 23, 10), sh(2026, 11, 23, 12)),
-                   (sh(2026, 11, 23, 13), sh(2026, 11, 23, 14))]
+    assert got == [
+        (sh(2026, 11, 23, 10), sh(2026, 11, 23, 12)),
+        (sh(2026, 11, 23, 13), sh(2026, 11, 23, 14)),
+    ]
     assert cal.open_intervals(sh(2026, 11, 23, 14), sh(2026, 11, 23, 10)) == []
 
 
@@ -116,7 +118,8 @@ def test_makeup_workday_follows_a_given_weekday() -> None:
     assert cal.is_open(sh(2026, 9, 20, 15))  # default: Monday's schedule
 
     custom = BusinessCalendar(
-        OFFICE, makeup_workdays=[date(2026, 9, 20)],
+        OFFICE,
+        makeup_workdays=[date(2026, 9, 20)],
         makeup_schedule=(TimeRange.parse("10:00-16:00"),),
     )
     assert not custom.is_open(sh(2026, 9, 20, 9, 30))
@@ -184,14 +187,21 @@ def test_china_holiday_data() -> None:
     data = china_holidays([2025])
     assert len(data.holidays) == 1 + 8 + 3 + 5 + 3 + 8
     assert data.makeup_workdays == {
-        date(2025, 1, 26), date(2025, 2, 8), date(2025, 4, 27), date(2025, 9, 28),
+        date(2025, 1, 26),
+        date(2025, 2, 8),
+        date(2025, 4, 27),
+        date(2025, 9, 28),
         date(2025, 10, 11),
     }
     data26 = china_holidays([2026])
     assert len(data26.holidays) == 3 + 9 + 3 + 5 + 3 + 3 + 7
     assert data26.makeup_workdays == {
-        date(2026, 1, 4), date(2026, 2, 14), date(2026, 2, 28), date(2026, 5, 9),
-        date(2026, 9, 20), date(2026, 10, 10),
+        date(2026, 1, 4),
+        date(2026, 2, 14),
+        date(2026, 2, 28),
+        date(2026, 5, 9),
+        date(2026, 9, 20),
+        date(2026, 10, 10),
     }
     both = china_holidays()
     assert not both.holidays & both.makeup_workdays

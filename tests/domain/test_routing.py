@@ -91,8 +91,11 @@ def test_vip_goes_to_exclusive_agent_when_free() -> None:
 
 
 def test_queue_order_priority_then_wait() -> None:
-    waiting = [conv("new-high", priority=45), conv("old-normal", minutes_ago=10),
-               conv("older-normal", minutes_ago=20)]
+    waiting = [
+        conv("new-high", priority=45),
+        conv("old-normal", minutes_ago=10),
+        conv("older-normal", minutes_ago=20),
+    ]
     assert [c.id for c in order_queue(waiting, T0)] == ["new-high", "older-normal", "old-normal"]
     # ageing: after 30 minutes of waiting the normal one is ahead of a fresh high one
     aged = [conv("new-high", priority=45), conv("old-normal", minutes_ago=30)]

@@ -145,8 +145,10 @@ def test_pause_while_waiting_for_customer_extends_resolution() -> None:
 
     resumed = TimelineFacts(
         created_at=MONDAY_10,
-        events=(*paused.events, ev(SlaEventKind.WAITING_CUSTOMER_END, start_wait + timedelta(
-            minutes=45)),),
+        events=(
+            *paused.events,
+            ev(SlaEventKind.WAITING_CUSTOMER_END, start_wait + timedelta(minutes=45)),
+        ),
     )
     d2 = sla.deadlines(resumed)
     assert d2.resolution_due == MONDAY_10 + timedelta(hours=2, minutes=45)
@@ -184,8 +186,10 @@ def test_pause_after_the_breach_does_not_undo_it() -> None:
 def test_resolution_met_or_breached() -> None:
     on_time = TimelineFacts(
         created_at=MONDAY_10,
-        events=(ev(SlaEventKind.AGENT_REPLY, MONDAY_10 + timedelta(minutes=1)),
-                ev(SlaEventKind.RESOLVED, MONDAY_10 + timedelta(hours=1))),
+        events=(
+            ev(SlaEventKind.AGENT_REPLY, MONDAY_10 + timedelta(minutes=1)),
+            ev(SlaEventKind.RESOLVED, MONDAY_10 + timedelta(hours=1)),
+        ),
     )
     state = sla_status(compute_deadlines(POLICY, OFFICE, on_time), MONDAY_10 + timedelta(days=3))
     assert (state.first_response, state.resolution) == (SlaStatus.MET, SlaStatus.MET)

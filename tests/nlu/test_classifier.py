@@ -52,8 +52,11 @@ def test_tenant_examples_add_an_intent(tmp_path: object) -> None:
     words = ("积分", "金币", "礼品卡", "兑换券")
     extra = [(f"{w}怎么兑换实物礼品", "gift_exchange") for w in words]
     extra += [("实物礼品什么时候发货", "gift_exchange"), ("兑换的礼品没收到", "gift_exchange")] * 4
-    base = [("充值没到账", "recharge_not_received"), ("我要退款", "refund"),
-            ("转人工", "human_agent")] * 4
+    base = [
+        ("充值没到账", "recharge_not_received"),
+        ("我要退款", "refund"),
+        ("转人工", "human_agent"),
+    ] * 4
     clf = IntentClassifier.train(extra, base_examples=base, cache=False)
     assert "gift_exchange" in clf.intents
     assert clf.predict(normalise("积分怎么兑换实物礼品")).intent == "gift_exchange"

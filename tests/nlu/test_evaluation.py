@@ -8,15 +8,42 @@ import pytest
 from kefu.nlu.evaluation import main
 
 ROWS = [
-    {"id": "1", "text": "充值没到账", "intent": "recharge_not_received", "style": "short",
-     "handoff": False, "urgent": False, "sensitive": False},
-    {"id": "2", "text": "转人工", "intent": "human_agent", "style": "short", "handoff": True,
-     "urgent": False, "sensitive": False},
-    {"id": "3", "text": "号被盗了，验证码123456给了别人", "intent": "account_security",
-     "style": "plain", "handoff": True, "urgent": True, "sensitive": True},
-    {"id": "4", "text": "订单KM20261122153012345 手机13812345678 没到账",
-     "intent": "recharge_not_received", "style": "long", "handoff": False, "urgent": False,
-     "sensitive": False},
+    {
+        "id": "1",
+        "text": "充值没到账",
+        "intent": "recharge_not_received",
+        "style": "short",
+        "handoff": False,
+        "urgent": False,
+        "sensitive": False,
+    },
+    {
+        "id": "2",
+        "text": "转人工",
+        "intent": "human_agent",
+        "style": "short",
+        "handoff": True,
+        "urgent": False,
+        "sensitive": False,
+    },
+    {
+        "id": "3",
+        "text": "号被盗了，验证码123456给了别人",
+        "intent": "account_security",
+        "style": "plain",
+        "handoff": True,
+        "urgent": True,
+        "sensitive": True,
+    },
+    {
+        "id": "4",
+        "text": "订单KM20261122153012345 手机13812345678 没到账",
+        "intent": "recharge_not_received",
+        "style": "long",
+        "handoff": False,
+        "urgent": False,
+        "sensitive": False,
+    },
 ]
 
 
@@ -34,8 +61,15 @@ def test_eval_json_and_predictions(tmp_path: Path, capsys: pytest.CaptureFixture
     assert "baseline" in report and "per_style" in report
     preds = [json.loads(line) for line in out.read_text("utf-8").splitlines()]
     assert [p["id"] for p in preds] == ["1", "2", "3", "4"]
-    assert set(preds[0]) == {"id", "text", "intent", "confidence", "handoff", "urgent",
-                             "redacted_text"}
+    assert set(preds[0]) == {
+        "id",
+        "text",
+        "intent",
+        "confidence",
+        "handoff",
+        "urgent",
+        "redacted_text",
+    }
     assert "123456" not in preds[2]["redacted_text"]
 
 

@@ -88,9 +88,16 @@ def test_unsure_offers_three_topics(engine: NluEngine, index: KnowledgeIndex) ->
     u = engine.understand("嗯那个")
     from dataclasses import replace
 
-    low = replace(u, intent="refund", confidence=0.2,
-                  top=(("refund", 0.2), ("payment_failed", 0.18), ("order_status", 0.1)))
+    low = replace(
+        u,
+        intent="refund",
+        confidence=0.2,
+        top=(("refund", 0.2), ("payment_failed", 0.18), ("order_status", 0.1)),
+    )
     d = decide(low, BotState(), index)
     assert d.reason == "unsure"
     assert [q.payload for q in d.quick_replies][:3] == [
-        "intent:refund", "intent:payment_failed", "intent:order_status"]
+        "intent:refund",
+        "intent:payment_failed",
+        "intent:order_status",
+    ]

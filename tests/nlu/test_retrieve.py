@@ -13,8 +13,14 @@ def test_shipped_articles() -> None:
 
 @pytest.mark.parametrize(
     ("query", "expected_category"),
-    [("退款", "退款"), ("到账", "充值与到账"), ("卡密", "卡密与点卡"), ("提现", "提现"),
-     ("话费", "话费"), ("入驻", "商户合作")],
+    [
+        ("退款", "退款"),
+        ("到账", "充值与到账"),
+        ("卡密", "卡密与点卡"),
+        ("提现", "提现"),
+        ("话费", "话费"),
+        ("入驻", "商户合作"),
+    ],
 )
 def test_two_character_queries(index: KnowledgeIndex, query: str, expected_category: str) -> None:
     hits = index.search(query)
@@ -24,10 +30,12 @@ def test_two_character_queries(index: KnowledgeIndex, query: str, expected_categ
 
 
 def test_synonyms() -> None:
-    idx = KnowledgeIndex([
-        Article("a", "充值未到账处理", "请提交订单号。"),
-        Article("b", "会员等级", "消费越多等级越高。"),
-    ])
+    idx = KnowledgeIndex(
+        [
+            Article("a", "充值未到账处理", "请提交订单号。"),
+            Article("b", "会员等级", "消费越多等级越高。"),
+        ]
+    )
     assert idx.search("没到账")[0].article.id == "a"
     assert idx.search("退钱") == []
     assert idx.search("不到账")[0].article.id == "a"

@@ -33,13 +33,16 @@ def tiny_png() -> bytes:
 
     header = struct.pack(">IIBBBBB", 1, 1, 8, 2, 0, 0, 0)
     pixels = zlib.compress(b"\x00\xff\x00\x00")
-    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", pixels)
-            + chunk(b"IEND", b""))
+    return (
+        b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", pixels) + chunk(b"IEND", b"")
+    )
 
 
 def tiny_pdf() -> bytes:
-    return (b"%PDF-1.4\n1 0 obj<</Type/Catalog/Pages 2 0 R>>endobj\n"
-            b"2 0 obj<</Type/Pages/Kids[]/Count 0>>endobj\ntrailer<</Root 1 0 R>>\n%%EOF\n")
+    return (
+        b"%PDF-1.4\n1 0 obj<</Type/Catalog/Pages 2 0 R>>endobj\n"
+        b"2 0 obj<</Type/Pages/Kids[]/Count 0>>endobj\ntrailer<</Root 1 0 R>>\n%%EOF\n"
+    )
 
 
 def write(name: str, text: str | bytes) -> None:
@@ -58,15 +61,19 @@ Content-Type: text/plain; charset=utf-8
 Content-Transfer-Encoding: 8bit
 
 """
-    body = ("客服你好：\n我昨天买的点卡充值失败，提示「卡密已使用」。\n"
-            "订单号：20261121093015123\n\n李明\n")
+    body = (
+        "客服你好：\n我昨天买的点卡充值失败，提示「卡密已使用」。\n"
+        "订单号：20261121093015123\n\n李明\n"
+    )
     write_bytes = head.replace("\n", CRLF).encode("ascii") + body.replace("\n", CRLF).encode()
     write("plain_utf8.eml", write_bytes)
 
 
 def qp_utf8() -> None:
-    body = ("您好，我的游戏账号充值了648元但是钻石一直没到账，已经等了两个小时了，"
-            "请尽快帮我处理一下，谢谢！\n错误提示：订单处理中\n")
+    body = (
+        "您好，我的游戏账号充值了648元但是钻石一直没到账，已经等了两个小时了，"
+        "请尽快帮我处理一下，谢谢！\n错误提示：订单处理中\n"
+    )
     qp = quopri.encodestring(body.encode("utf-8")).decode("ascii")
     head = """From: "Wang Fang" <wangfang@example.net>
 To: =?UTF-8?Q?=E5=AE=A2=E6=9C=8D?= <support@kamen.example>
@@ -86,10 +93,14 @@ def foxmail_gbk() -> None:
     raw = subject.encode("gbk")
     # Foxmail splits long subjects into several encoded words, sometimes mid-character.
     first, second = raw[:13], raw[13:]
-    subject_words = (f"=?GBK?B?{base64.b64encode(first).decode()}?=\n"
-                     f" =?GBK?B?{base64.b64encode(second).decode()}?=")
-    body = ("客服你好，我是张喆，话费充值100元一直没到账，"
-            "订单号 20261122093015123，请帮忙查一下。\n\n张喆\n")
+    subject_words = (
+        f"=?GBK?B?{base64.b64encode(first).decode()}?=\n"
+        f" =?GBK?B?{base64.b64encode(second).decode()}?="
+    )
+    body = (
+        "客服你好，我是张喆，话费充值100元一直没到账，"
+        "订单号 20261122093015123，请帮忙查一下。\n\n张喆\n"
+    )
     head = f"""Return-Path: <zhangzhe@qq.com>
 From: "{b64_word("张喆", "gbk").replace("gbk", "gb2312")}" <zhangzhe@qq.com>
 To: "support" <support@kamen.example>
@@ -134,7 +145,7 @@ def qq_html_only() -> None:
         '<div style="font-size: 12px;font-family: Arial Narrow;padding:2px 0 2px 0;">'
         "------------------&nbsp;原始邮件&nbsp;------------------</div>"
         '<div style="font-size: 12px;background:#efefef;padding:8px;">'
-        "<div><b>发件人:</b>&nbsp;\"客服\"&lt;support@kamen.example&gt;;</div>"
+        '<div><b>发件人:</b>&nbsp;"客服"&lt;support@kamen.example&gt;;</div>'
         "<div><b>发送时间:</b>&nbsp;2026年11月22日(星期天) 中午11:30</div>"
         "<div>您好，请问有什么可以帮您？</div></div>"
     )
@@ -337,7 +348,7 @@ def malformed() -> None:
         b"\r\n"
         b"5L2g5aW977yM5oiR*&^%$\r\n"
         b"--never-closed\r\n"
-        b"Content-Type: application/octet-stream; name=\"\xb8\xbd\xbc\xfe.bin\"\r\n"
+        b'Content-Type: application/octet-stream; name="\xb8\xbd\xbc\xfe.bin"\r\n'
         b"Content-Transfer-Encoding: base64\r\n"
         b"\r\n"
         b"AAEC=====\r\n"
@@ -347,21 +358,35 @@ def malformed() -> None:
 
 def malformed_headers() -> None:
     """A header line without a colon ends the header block early (the rest is body)."""
-    write("malformed_headers.eml", (
-        b"From: someone@example.com\r\n"
-        b"Subject: =?gb2312?B?1cXI/Q?=\r\n"
-        b"This header line has no colon\r\n"
-        b"Content-Type: text/plain; charset=utf-8\r\n"
-        b"\r\n"
-        b"\xe4\xbd\xa0\xe5\xa5\xbd \xff\xfe broken utf-8\r\n"
-    ))
+    write(
+        "malformed_headers.eml",
+        (
+            b"From: someone@example.com\r\n"
+            b"Subject: =?gb2312?B?1cXI/Q?=\r\n"
+            b"This header line has no colon\r\n"
+            b"Content-Type: text/plain; charset=utf-8\r\n"
+            b"\r\n"
+            b"\xe4\xbd\xa0\xe5\xa5\xbd \xff\xfe broken utf-8\r\n"
+        ),
+    )
 
 
 def main() -> None:
     FIXTURES.mkdir(exist_ok=True)
-    for make in (plain_utf8, qp_utf8, foxmail_gbk, gb18030, qq_html_only, attachments,
-                 reply_to_notification, auto_reply, bounce, mailing_list, malformed,
-                 malformed_headers):
+    for make in (
+        plain_utf8,
+        qp_utf8,
+        foxmail_gbk,
+        gb18030,
+        qq_html_only,
+        attachments,
+        reply_to_notification,
+        auto_reply,
+        bounce,
+        mailing_list,
+        malformed,
+        malformed_headers,
+    ):
         make()
 
 

@@ -173,8 +173,13 @@ def test_loop_header_and_own_address() -> None:
 
 def test_other_automation_headers() -> None:
     base = b"From: a@example.com\r\nSubject: hello\r\n"
-    for header in (b"X-Autoreply: yes", b"X-Autorespond: yes", b"Precedence: bulk",
-                   b"Precedence: junk", b"Precedence: auto_reply"):
+    for header in (
+        b"X-Autoreply: yes",
+        b"X-Autorespond: yes",
+        b"Precedence: bulk",
+        b"Precedence: junk",
+        b"Precedence: auto_reply",
+    ):
         assert parse_email(base + header + b"\r\n\r\nx").auto_submitted, header
     assert not parse_email(base + b"Auto-Submitted: no\r\n\r\nx").is_automated
     for subject in ("Out of Office: trip", "Auto Reply: hi", "Automatic reply: hi"):
@@ -229,11 +234,36 @@ def test_never_raises_on_random_bytes(raw: bytes) -> None:
 
 
 @settings(deadline=None, max_examples=150, database=None)
-@given(st.lists(st.sampled_from([
-    b"From: ", b"=?gbk?B?", b"?=", b"\r\n", b"Content-Type: multipart/mixed; boundary=b",
-    b"--b", b"Content-Transfer-Encoding: base64", b"charset=", b"\xb8\xbd", b"filename*0*=",
-    b"Subject: ", b"=?utf-8?Q?=E4=", b"<", b">", b"message/rfc822", b"text/html", b"<div>",
-    b": ", b" ", b"\r\n\r\n", b"%", b"'",
-]), max_size=60))
+@given(
+    st.lists(
+        st.sampled_from(
+            [
+                b"From: ",
+                b"=?gbk?B?",
+                b"?=",
+                b"\r\n",
+                b"Content-Type: multipart/mixed; boundary=b",
+                b"--b",
+                b"Content-Transfer-Encoding: base64",
+                b"charset=",
+                b"\xb8\xbd",
+                b"filename*0*=",
+                b"Subject: ",
+                b"=?utf-8?Q?=E4=",
+                b"<",
+                b">",
+                b"message/rfc822",
+                b"text/html",
+                b"<div>",
+                b": ",
+                b" ",
+                b"\r\n\r\n",
+                b"%",
+                b"'",
+            ]
+        ),
+        max_size=60,
+    )
+)
 def test_never_raises_on_mail_shaped_noise(parts: list[bytes]) -> None:
     parse_email(b"".join(parts))

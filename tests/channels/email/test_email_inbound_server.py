@@ -126,7 +126,9 @@ def test_handler_size_check_without_server() -> None:
 
     handler = InboundMailHandler(["support@kamen.example"], deliver, max_message_size=10)
     envelope = SimpleNamespace(
-        original_content=b"x" * 11, content=b"x" * 11, rcpt_tos=["support@kamen.example"],
+        original_content=b"x" * 11,
+        content=b"x" * 11,
+        rcpt_tos=["support@kamen.example"],
         mail_from="a@example.com",
     )
     session = SimpleNamespace(peer=("127.0.0.1", 1))

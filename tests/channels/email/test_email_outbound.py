@@ -150,7 +150,8 @@ def _authenticator(server, session, envelope, mechanism, auth_data):  # type: ig
     from aiosmtpd.smtp import AuthResult, LoginPassword
 
     ok = isinstance(auth_data, LoginPassword) and (auth_data.login, auth_data.password) == (
-        b"kefu", b"s3cret"
+        b"kefu",
+        b"s3cret",
     )
     return AuthResult(success=ok, handled=False)  # handled=False: server answers 535
 
@@ -164,8 +165,12 @@ def test_send_with_login(password: str, accepted: bool) -> None:
     handler = CollectingHandler()
     port = free_port()
     controller = Controller(
-        handler, hostname="127.0.0.1", port=port, authenticator=_authenticator,
-        auth_required=True, auth_require_tls=False,
+        handler,
+        hostname="127.0.0.1",
+        port=port,
+        authenticator=_authenticator,
+        auth_required=True,
+        auth_require_tls=False,
     )
     controller.start()
     try:

@@ -64,7 +64,9 @@ def test_in_reply_to_then_references_newest_first() -> None:
     lookup = FakeLookup(by_msgid={"<a@k>": 9})
     decision = asyncio.run(find_thread(mail, lookup))
     assert (decision.conversation, decision.matched_by, decision.key) == (
-        9, MatchedBy.REFERENCES, "<a@k>"
+        9,
+        MatchedBy.REFERENCES,
+        "<a@k>",
     )
     assert lookup.calls == [("msgid", "<c@k>"), ("msgid", "<b@k>"), ("msgid", "<a@k>")]
 
@@ -94,7 +96,9 @@ def test_reply_fixture_threads_by_ticket_then_by_notification_id(
     mail = parse_email(eml("reply_to_notification.eml"))
     keys = thread_keys(mail)
     assert [k.matched_by for k in keys] == [
-        MatchedBy.TICKET_NUMBER, MatchedBy.IN_REPLY_TO, MatchedBy.REFERENCES
+        MatchedBy.TICKET_NUMBER,
+        MatchedBy.IN_REPLY_TO,
+        MatchedBy.REFERENCES,
     ]
     lookup = FakeLookup(by_msgid={"<kefu.KF-20261122-000123.a0@kamen.example>": 5})
     decision = asyncio.run(find_thread(mail, lookup))
