@@ -183,6 +183,20 @@
     }), null, false).catch(function () {});
   }
 
+  // 待回电: record the outcome of a call-back (it goes on the conversation's timeline)
+  document.addEventListener("click", function (e) {
+    var cb = e.target.closest("[data-callback-outcome]");
+    if (!cb) return;
+    cb.disabled = true;
+    api("POST", "/api/v1/callbacks/" + cb.getAttribute("data-callback-id") + "/outcome",
+      { outcome: cb.getAttribute("data-callback-outcome") })
+      .then(function () {
+        toast("已记录回电结果：" + cb.textContent);
+        if (window.htmx) htmx.trigger(document.body, "kefu-callbacks");
+      })
+      .catch(function (err) { cb.disabled = false; toast(err.message, true); });
+  });
+
   document.addEventListener("click", function (e) {
     var canned = e.target.closest("[data-canned]");
     if (canned) {

@@ -34,6 +34,10 @@
       leaveDone: "已收到您的留言（工单号 {no}），我们将在 {m} 分钟内回复您",
       leaveBad: "请填写正确的手机号或邮箱，以及留言内容", close: "关闭", cancel: "取消",
       verifyOpen: "已下单？验证身份，客服可直接查看您的订单", verifyTitle: "验证身份",
+      callbackOpen: "不想等？预约回电", callbackTitle: "预约回电", callbackPhone: "手机号",
+      callbackSoon: "尽快（1 小时内）", callbackEvening: "今天 18:00–21:00", callbackTomorrow: "明天 09:00–12:00",
+      callbackSubmit: "预约", callbackBad: "请填写正确的手机号",
+      callbackDone: "已预约回电：{from}–{to}，客服将拨打 {phone}",
       verifyOrder: "订单号（如 KM2026…）", verifyPhone: "下单手机号后 4 位", verifySubmit: "验证",
       verifyBad: "请填写订单号和手机号后 4 位数字", verifyDone: "身份已验证，您的咨询已关联到会员账号",
       uploadFailed: "图片上传失败：", sendRejected: "发送失败：", image: "[图片]",
@@ -58,6 +62,10 @@
       leaveBad: "Please give a valid phone or email and a message", close: "Close",
       cancel: "Cancel",
       verifyOpen: "Ordered already? Verify so we can see your orders", verifyTitle: "Verify",
+      callbackOpen: "Rather not wait? Ask for a call-back", callbackTitle: "Call-back", callbackPhone: "Phone",
+      callbackSoon: "As soon as possible (1 h)", callbackEvening: "Today 18:00–21:00", callbackTomorrow: "Tomorrow 09:00–12:00",
+      callbackSubmit: "Request", callbackBad: "Enter a valid phone number",
+      callbackDone: "Call-back booked: {from}–{to}, we will call {phone}",
       verifyOrder: "Order number (e.g. KM2026…)", verifyPhone: "Last 4 digits of your phone",
       verifySubmit: "Verify", verifyBad: "Enter the order number and the last 4 phone digits",
       verifyDone: "Verified: this chat is now linked to your member account", uploadFailed: "Upload failed: ", sendRejected: "Not sent: ",
@@ -424,7 +432,62 @@
     var n = f.position != null ? Math.max(0, f.position - 1) : 0;
     q.textContent = f.expected_wait_seconds == null ? fmt(T.queueUnknown, { n: n })
       : fmt(T.queue, { n: n, m: Math.max(1, Math.round(f.expected_wait_seconds / 60)) });
+    if (f.offer_alternatives && !S.callbackAsked) {
+      q.appendChild(document.createTextNode(" "));
+      var a = el("a", null, T.callbackOpen);
+      a.setAttribute("data-testid", "kefu-callback-open");
+      a.onclick = openCallbackForm;
+      q.appendChild(a);
+    }
     q.style.display = "block";
+  }
+
+  /* ---------- call-back: a phone number and a time window instead of waiting ---------- */
+  function callbackWindow(choice) {
+    var start = new Date(), end;
+    if (choice === "tomorrow") {
+      start.setDate(start.getDate() + 1); start.setHours(9, 0, 0, 0);
+      end = new Date(start); end.setHours(12, 0, 0, 0);
+    } else if (choice === "evening" && start.getHours() < 18) {
+      start.setHours(18, 0, 0, 0); end = new Date(start); end.setHours(21, 0, 0, 0);
+    } else {
+      end = new Date(start.getTime() + 60 * 60 * 1000);
+    }
+    return { window_start: start.toISOString(), window_end: end.toISOString() };
+  }
+  function openCallbackForm() {
+    if (log.querySelector(".callbackform") || !S.conv) return;
+    var card = el("form", "card callbackform");
+    card.setAttribute("data-testid", "kefu-callback");
+    card.appendChild(el("h4", null, T.callbackTitle));
+    var phone = el("input"); phone.name = "phone"; phone.placeholder = T.callbackPhone;
+    phone.maxLength = 20; phone.inputMode = "tel";
+    var when = el("select"); when.name = "when";
+    [["soon", T.callbackSoon], ["evening", T.callbackEvening], ["tomorrow", T.callbackTomorrow]]
+      .forEach(function (o) { var opt = el("option", null, o[1]); opt.value = o[0]; when.appendChild(opt); });
+    var err = el("div", "err");
+    var submit = el("button", "btn", T.callbackSubmit); submit.type = "submit";
+    var cancel = el("button", "link", T.cancel); cancel.type = "button";
+    cancel.onclick = function () { card.remove(); };
+    [phone, when, err, submit, cancel].forEach(function (x) { card.appendChild(x); });
+    card.onsubmit = function (ev) {
+      ev.preventDefault();
+      if (!/^\+?[0-9 -]{7,20}$/.test(phone.value.trim())) { err.textContent = T.callbackBad; return; }
+      submit.disabled = true;
+      var body = callbackWindow(when.value);
+      body.phone = phone.value.trim();
+      api("POST", "/api/v1/conversations/" + S.conv + "/callback", body).then(function (cb) {
+        card.remove();
+        S.callbackAsked = true; save();
+        var start = new Date(cb.window_start), end = new Date(cb.window_end);
+        function hm(d) { return ("0" + d.getHours()).slice(-2) + ":" + ("0" + d.getMinutes()).slice(-2); }
+        log.appendChild(sysLine(fmt(T.callbackDone, { from: hm(start), to: hm(end), phone: cb.phone })));
+        scrollDown();
+      }).catch(function (e) { err.textContent = e.message; submit.disabled = false; });
+    };
+    log.appendChild(card);
+    scrollDown();
+    phone.focus();
   }
   var typingTimer = null;
   function setTyping(on, name) {
