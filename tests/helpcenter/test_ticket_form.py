@@ -127,10 +127,16 @@ def test_home_shows_ways_to_a_person_channels_rule_and_banner(
     assert f'<script src="/widget.js" data-tenant="{seeded.slug}"' in page
     assert f"/help/{seeded.slug}/ticket?category=callback" in page
     assert "充值与到账" in page
+    # the widget shows the same banner, with its start and end
+    config = client.get("/api/v1/widget/config", params={"tenant": seeded.slug}).json()
+    assert [a["title"] for a in config["announcements"]] == ["系统维护"]
+    assert config["announcements"][0]["ends_at"]
     clock.advance(hours=3)
     assert "系统维护" not in client.get(f"/help/{seeded.slug}").text
     active = client.get(f"/api/v1/announcements/active?tenant={seeded.slug}").json()
-    assert [a["title"] for a in active] == ["明天的公告"] or active == []
+    assert active == []  # maintenance is over; tomorrow's notice has not started
+    config = client.get("/api/v1/widget/config", params={"tenant": seeded.slug}).json()
+    assert config["announcements"] == []
 
 
 def test_two_character_searches_find_articles(client: TestClient, seeded: World) -> None:

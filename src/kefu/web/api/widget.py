@@ -5,10 +5,11 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
-from sqlalchemy import func, or_, select
+from sqlalchemy import func, select
 
+from kefu.actions.announcements import active_announcements
 from kefu.actions.auth import tenant_by_slug
-from kefu.storage.models import Agent, Announcement
+from kefu.storage.models import Agent
 from kefu.web.api.schemas import ERROR_RESPONSES
 from kefu.web.deps import KefuDep
 
@@ -29,17 +30,7 @@ async def widget_config(
                 )
             )
         ).scalar_one()
-        banners = (
-            await session.execute(
-                select(Announcement)
-                .where(
-                    Announcement.tenant_id == t.id,
-                    Announcement.starts_at <= now,
-                    or_(Announcement.ends_at.is_(None), Announcement.ends_at > now),
-                )
-                .order_by(Announcement.starts_at.desc())
-            )
-        ).scalars()
+        banners = await active_announcements(session, t.id, now)
         announcements = [
             {
                 "title": a.title,
