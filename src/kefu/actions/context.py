@@ -6,6 +6,7 @@ import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
+from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
@@ -94,7 +95,7 @@ class Tx:
     """One write transaction, and the notifications to publish once it commits."""
 
     session: AsyncSession
-    now: Any
+    now: datetime
     notifications: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
     appended: list[tuple[Conversation, Event]] = field(default_factory=list)
 

@@ -78,7 +78,11 @@ def _public_data(event: Event, files: dict[int, list[Attachment]]) -> dict[str, 
     return out
 
 
-async def build_transcript(session: AsyncSession, conv: Conversation) -> Transcript:
+async def public_timeline(
+    session: AsyncSession, conv: Conversation
+) -> tuple[list[Event], dict[int, Agent]]:
+    """The customer-visible events in order, and the agents they name (authors and
+    assignees): what the tracking page and the transcript both show."""
     events = list(
         (
             await session.execute(
@@ -88,15 +92,18 @@ async def build_transcript(session: AsyncSession, conv: Conversation) -> Transcr
             )
         ).scalars()
     )
-    agent_ids = {e.author_id for e in events if e.author_type == "agent" and e.author_id}
-    agents = (
-        {
-            a.id: a
-            for a in (await session.execute(select(Agent).where(Agent.id.in_(agent_ids)))).scalars()
-        }
-        if agent_ids
-        else {}
-    )
+    ids = {e.author_id for e in events if e.author_type == "agent" and e.author_id}
+    ids |= {
+        int(e.data["agent_id"]) for e in events if e.type == "assignment" and e.data.get("agent_id")
+    }
+    if not ids:
+        return events, {}
+    rows = await session.execute(select(Agent).where(Agent.id.in_(ids)))
+    return events, {a.id: a for a in rows.scalars()}
+
+
+async def build_transcript(session: AsyncSession, conv: Conversation) -> Transcript:
+    events, agents = await public_timeline(session, conv)
     files: dict[int, list[Attachment]] = {}
     for att in (
         await session.execute(select(Attachment).where(Attachment.conversation_id == conv.id))

@@ -18,10 +18,10 @@ from kefu.actions import tickets
 from kefu.actions.access import access_attachment_by_public_id
 from kefu.actions.context import Kefu
 from kefu.actions.escalation import do_request_escalation
-from kefu.actions.transcripts import Transcript, transcript_for
+from kefu.actions.transcripts import Transcript, public_timeline, transcript_for
 from kefu.clock import ensure_aware
-from kefu.domain.conversation_state import STATUS_LABELS_ZH, Status, Visibility
-from kefu.storage.models import Agent, Announcement, Attachment, Conversation, Event, Tenant
+from kefu.domain.conversation_state import STATUS_LABELS_ZH, Status
+from kefu.storage.models import Announcement, Attachment, Conversation, Tenant
 from kefu.web.api.schemas import ERROR_RESPONSES, IdPath, KeyPath, RatingCreate, Strict
 from kefu.web.deps import ActorDep, KefuDep
 from kefu.web.templating import templates
@@ -94,29 +94,7 @@ async def load_tracking(kefu: Kefu, access: tickets.TrackingAccess) -> TrackingV
             )
         ).scalar_one()
         tenant = await session.get(Tenant, conv.tenant_id)
-        events = list(
-            (
-                await session.execute(
-                    select(Event)
-                    .where(Event.conversation_id == conv.id, Event.visibility == Visibility.PUBLIC)
-                    .order_by(Event.seq)
-                )
-            ).scalars()
-        )
-        ids = {e.author_id for e in events if e.author_type == "agent" and e.author_id}
-        ids |= {
-            int(e.data["agent_id"])
-            for e in events
-            if e.type == "assignment" and e.data.get("agent_id")
-        }
-        agents = (
-            {
-                a.id: a
-                for a in (await session.execute(select(Agent).where(Agent.id.in_(ids)))).scalars()
-            }
-            if ids
-            else {}
-        )
+        events, agents = await public_timeline(session, conv)
 
     def who(agent_id: int | None) -> str:
         a = agents.get(agent_id or 0)

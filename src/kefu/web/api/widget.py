@@ -9,6 +9,7 @@ from sqlalchemy import func, select
 
 from kefu.actions.announcements import active_announcements
 from kefu.actions.auth import tenant_by_slug
+from kefu.actions.sla_tracking import tenant_sla
 from kefu.storage.models import Agent
 from kefu.web.api.schemas import ERROR_RESPONSES
 from kefu.web.deps import KefuDep
@@ -46,7 +47,7 @@ async def widget_config(
         "tenant": t.slug,
         "name": t.name,
         "agents_online": int(online),
-        "open_now": True,
+        "open_now": tenant_sla(settings).calendar.is_open(now),
         "promised_reply_minutes": int(settings.get("leave_message_reply_minutes", 30)),
         "announcements": announcements,
         "official_channels": settings.get("official_channels", []),
