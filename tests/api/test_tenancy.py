@@ -12,7 +12,8 @@ from fastapi.testclient import TestClient
 from tests.api.pixels import png_bytes
 from tests.world import As, World
 
-# valid bodies, so that only the object's tenant decides the answer
+# valid bodies, so that only the object's tenant decides the answer. Every parameterised
+# operation of the OpenAPI document must be listed here or in CAPABILITY_URLS.
 BODIES: dict[tuple[str, str], dict[str, Any] | None] = {
     ("GET", "/api/v1/conversations/{conversation_id}"): None,
     ("GET", "/api/v1/conversations/{conversation_id}/events"): None,
@@ -22,47 +23,166 @@ BODIES: dict[tuple[str, str], dict[str, Any] | None] = {
     ("POST", "/api/v1/conversations/{conversation_id}/status"): {"status": "closed"},
     ("POST", "/api/v1/conversations/{conversation_id}/notes"): {"body": "备注"},
     ("POST", "/api/v1/conversations/{conversation_id}/rating"): {"score": 5},
+    ("POST", "/api/v1/conversations/{conversation_id}/handoff"): {},
+    ("GET", "/api/v1/conversations/{conversation_id}/queue"): None,
+    ("POST", "/api/v1/conversations/{conversation_id}/callback"): {"phone": "13800001234"},
+    ("POST", "/api/v1/conversations/{conversation_id}/escalate"): {},
+    ("POST", "/api/v1/callbacks/{callback_id}/outcome"): {"outcome": "reached"},
     ("GET", "/api/v1/customers/{customer_id}"): None,
     ("GET", "/api/v1/customers/{customer_id}/orders"): None,
     ("GET", "/api/v1/orders/{order_no}"): None,
     ("GET", "/api/v1/attachments/{attachment_id}"): None,
     ("DELETE", "/api/v1/tokens/{token_id}"): None,
+    ("GET", "/api/v1/tickets/{conversation_id}/transcript"): None,
+    ("PUT", "/api/v1/announcements/{announcement_id}"): {"title": "改", "body": "改"},
+    ("DELETE", "/api/v1/announcements/{announcement_id}"): None,
+    ("GET", "/api/v1/kb/articles/{kb_slug}?tenant={slug}"): None,
+    ("POST", "/api/v1/kb/articles/{kb_slug}/vote?tenant={slug}"): {"helpful": True},
+    ("PUT", "/api/v1/kb/manage/articles/{kb_slug}"): {"title": "改", "body": "改"},
+}
+
+# staff pages (signed in as tenant A's admin) with tenant B's objects
+PAGES: dict[tuple[str, str], dict[str, Any] | None] = {
+    ("GET", "/console/partials/conversation/{conversation_id}"): None,
+    ("GET", "/console/partials/conversation/{conversation_id}/events"): None,
+    ("GET", "/console/partials/customer/{customer_id}"): None,
+    ("GET", "/help/{slug}/a/{kb_slug}"): None,
+    ("POST", "/help/{slug}/a/{kb_slug}/vote"): {"helpful": "1"},
+}
+
+# the URL itself is the credential (a signed tracking token names its tenant and ticket);
+# covered by test_capability_urls_refuse_tampered_tokens instead
+CAPABILITY_URLS: set[tuple[str, str]] = {
+    ("GET", "/api/v1/tickets/track/{token}"),
+    ("POST", "/api/v1/tickets/track/{token}/messages"),
+    ("POST", "/api/v1/tickets/track/{token}/rating"),
+    ("POST", "/api/v1/tickets/track/{token}/escalate"),
+    ("GET", "/api/v1/tickets/track/{token}/transcript"),
+    ("GET", "/help/{slug}/t/{token}"),
+    ("POST", "/help/{slug}/t/{token}/reply"),
+    ("POST", "/help/{slug}/t/{token}/rate"),
+    ("POST", "/help/{slug}/t/{token}/escalate"),
+    ("GET", "/help/{slug}/t/{token}/transcript"),
+    ("GET", "/help/{slug}/t/{token}/files/{attachment_id}"),
+}
+
+# pages whose only parameter is the tenant's own slug (no object of another tenant to name)
+TENANT_PAGES: set[tuple[str, str]] = {
+    ("GET", "/help/{slug}"),
+    ("GET", "/help/{slug}/c/{category}"),
+    ("GET", "/help/{slug}/search"),
+    ("GET", "/help/{slug}/ticket"),
+    ("POST", "/help/{slug}/ticket"),
+    ("GET", "/help/{slug}/track"),
+    ("POST", "/help/{slug}/track"),
 }
 
 
-def routes_with_params(client: TestClient) -> list[tuple[str, str]]:
-    out = []
-    for route in client.app.routes:  # type: ignore[attr-defined]
-        if isinstance(route, APIRoute) and "{" in route.path:
-            for method in route.methods:
-                out.append((method, route.path))
-    return sorted(out)
+def _template(path: str) -> str:
+    """The route template a case stands for (query strings and our renamed slugs undone)."""
+    path = path.split("?", 1)[0]
+    if path.startswith("/api/v1/kb/"):
+        path = path.replace("{kb_slug}", "{slug}")
+    return path.replace("{kb_slug}", "{article}")
 
 
-def test_every_parameterised_route_has_a_case(client: TestClient) -> None:
-    missing = set(routes_with_params(client)) - set(BODIES)
-    assert not missing, f"add a tenancy case for {missing}"
+def openapi_operations(client: TestClient) -> set[tuple[str, str]]:
+    """Every parameterised operation of the OpenAPI document (FastAPI 0.165 hides the
+    APIRoutes of included routers from app.routes, the document does not)."""
+    paths: dict[str, dict[str, Any]] = client.app.openapi()["paths"]  # type: ignore[attr-defined]
+    return {
+        (method.upper(), path)
+        for path, operations in paths.items()
+        if "{" in path
+        for method in operations
+        if method.upper() in {"GET", "POST", "PUT", "PATCH", "DELETE"}
+    }
+
+
+def page_operations(client: TestClient) -> set[tuple[str, str]]:
+    """Parameterised routes outside the OpenAPI document (console, help center pages),
+    found by walking the included routers."""
+
+    def walk(routes: list[Any], prefix: str) -> list[tuple[str, str]]:
+        out: list[tuple[str, str]] = []
+        for route in routes:
+            inner = getattr(route, "original_router", None)
+            if inner is not None:
+                out += walk(inner.routes, prefix + route.include_context.prefix)
+            elif isinstance(route, APIRoute) and not route.include_in_schema:
+                full = prefix + route.path
+                if "{" in full:
+                    out += [(m, full) for m in route.methods if m != "HEAD"]
+            elif hasattr(route, "routes") and not isinstance(route, APIRoute):
+                out += walk(list(route.routes), prefix + getattr(route, "path", ""))
+        return out
+
+    return set(walk(list(client.app.routes), ""))  # type: ignore[attr-defined]
+
+
+def test_every_parameterised_operation_has_a_case(client: TestClient) -> None:
+    operations = openapi_operations(client)
+    assert len(operations) >= 20, "the OpenAPI document lost its operations"
+    covered = {(m, _template(p)) for m, p in BODIES} | CAPABILITY_URLS
+    missing = operations - covered
+    assert not missing, f"add a tenancy case for {sorted(missing)}"
+
+
+def test_every_parameterised_page_has_a_case(client: TestClient) -> None:
+    pages = page_operations(client)
+    assert ("GET", "/console/partials/conversation/{conversation_id}") in pages
+    covered = {(m, _template(p)) for m, p in PAGES} | CAPABILITY_URLS | TENANT_PAGES
+    missing = pages - covered
+    assert not missing, f"add a tenancy case for {sorted(missing)}"
 
 
 @pytest.fixture
-def b_objects(client: TestClient, other_world: World) -> dict[str, str]:
+def b_objects(client: TestClient, world: World, other_world: World) -> dict[str, str]:
     b_machine = As(client, token=other_world.machine_token)
     b_customer = As(client, token=other_world.customer_tokens["m1"])
+    b_admin = As.staff(client, other_world.emails["admin"])
     conv = b_customer.post("/api/v1/conversations", json={"body": "B 的会话"}).json()
     att = b_machine.post(
         "/api/v1/attachments", files={"file": ("b.png", png_bytes(), "image/png")}
     ).json()
+    callback = b_customer.post(
+        f"/api/v1/conversations/{conv['id']}/callback", json={"phone": "13800001234"}
+    )
+    assert callback.status_code == 201, callback.text
+    announcement = b_admin.post("/api/v1/announcements", json={"title": "B 的公告"})
+    assert announcement.status_code == 201, announcement.text
+    article = b_admin.post(
+        "/api/v1/kb/manage/articles",
+        json={"slug": "b-only-article", "title": "B 的文章", "body": "只属于 B"},
+    )
+    assert article.status_code == 201, article.text
     return {
         "conversation_id": conv["id"],
         "customer_id": str(other_world.customers["m1"]),
         "order_no": other_world.orders[0],
         "attachment_id": att["id"],
         "token_id": str(other_world.token_id),
+        "callback_id": str(callback.json()["id"]),
+        "announcement_id": str(announcement.json()["id"]),
+        "kb_slug": "b-only-article",
+        "slug": world.slug,  # tenant A names itself and asks for B's object
     }
 
 
 def fill(path: str, objects: dict[str, str]) -> str:
     return re.sub(r"\{(\w+)\}", lambda m: objects[m.group(1)], path)
+
+
+# operations a role refuses before any lookup: a party without the role may get 401/403
+# (it learns nothing about the object); parties with the role must get 404
+ROLE_GATED: dict[tuple[str, str], set[str]] = {
+    ("POST", "/api/v1/callbacks/{callback_id}/outcome"): {"customer"},
+    ("PUT", "/api/v1/announcements/{announcement_id}"): {"customer", "machine"},
+    ("DELETE", "/api/v1/announcements/{announcement_id}"): {"customer", "machine"},
+    ("PUT", "/api/v1/kb/manage/articles/{kb_slug}"): {"customer", "machine"},
+    ("GET", "/api/v1/tickets/{conversation_id}/transcript"): {"customer"},
+    ("DELETE", "/api/v1/tokens/{token_id}"): set(),
+}
 
 
 @pytest.mark.parametrize("party", ["admin", "machine", "customer"])
@@ -83,8 +203,32 @@ def test_tenant_a_gets_404_for_tenant_b_objects(
             if body is not None
             else actor.request(method, url)
         )
+        if party in ROLE_GATED.get((method, path), set()):
+            assert r.status_code in (401, 403, 404), f"{party} {method} {url}: {r.status_code}"
+            continue
         assert r.status_code == 404, f"{party} {method} {url}: {r.status_code} {r.text}"
         assert r.json()["error"]["code"] == "not_found"
+
+
+def test_tenant_a_pages_get_404_for_tenant_b_objects(
+    client: TestClient, world: World, b_objects: dict[str, str], admin: As
+) -> None:
+    for (method, path), form in sorted(PAGES.items()):
+        url = fill(path, b_objects)
+        r = admin.request(method, url, data=form) if form is not None else admin.get(url)
+        assert r.status_code == 404, f"{method} {url}: {r.status_code} {r.text[:200]}"
+        assert "B 的" not in r.text and "只属于 B" not in r.text
+
+
+def test_capability_urls_refuse_tampered_tokens(
+    client: TestClient, world: World, b_objects: dict[str, str]
+) -> None:
+    bogus = "v1." + "A" * 40 + ".bogus"
+    for method, path in sorted(CAPABILITY_URLS):
+        url = fill(path, {**b_objects, "token": bogus})
+        r = client.request(method, url, json={} if method == "POST" else None)
+        assert r.status_code in (400, 401, 403, 404, 422), f"{method} {url}: {r.status_code}"
+        assert r.status_code != 200
 
 
 def test_lists_never_show_other_tenants(
