@@ -5,18 +5,20 @@ BIN    := $(VENV)/bin
 RUNTIME_STAMP := $(VENV)/.runtime-installed
 DEV_STAMP     := $(VENV)/.dev-installed
 PIP := $(BIN)/python -m pip -q --disable-pip-version-check
+# every install takes the exact versions in constraints.txt (reproducible; CI uses the same)
+CONSTRAINTS := -c constraints.txt
 
 .PHONY: run test install install-dev browsers lint typecheck pytest clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 
-$(RUNTIME_STAMP): pyproject.toml | $(BIN)/python
-	$(PIP) install -e .
+$(RUNTIME_STAMP): pyproject.toml constraints.txt | $(BIN)/python
+	$(PIP) install $(CONSTRAINTS) -e .
 	touch $@
 
-$(DEV_STAMP): pyproject.toml | $(BIN)/python
-	$(PIP) install -e '.[dev]'
+$(DEV_STAMP): pyproject.toml constraints.txt | $(BIN)/python
+	$(PIP) install $(CONSTRAINTS) -e '.[dev]'
 	touch $@ $(RUNTIME_STAMP)
 
 install: $(RUNTIME_STAMP)
