@@ -22,9 +22,9 @@ from kefu.actions.auth import do_sign_in
 from kefu.actions.context import Kefu
 from kefu.clock import FakeClock
 from kefu.realtime.broker import Broker, InProcessBroker
-from kefu.realtime.config import RealtimeSettings
 from kefu.storage.database import Database
 from kefu.web.app import create_app
+from kefu.web.live.config import RealtimeSettings
 from tests.conftest import make_settings
 from tests.livesrv import live_server
 from tests.world import PASSWORD, World, build_world

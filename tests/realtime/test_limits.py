@@ -14,7 +14,7 @@ import pytest
 import websockets
 from uvicorn.protocols.websockets.websockets_sansio_impl import WebSocketsSansIOProtocol
 
-from kefu.realtime.connection import CLOSE_SLOW_CONSUMER, LiveConnection
+from kefu.web.live.connection import CLOSE_SLOW_CONSUMER, LiveConnection
 from tests.realtime.conftest import (
     WAIT,
     Live,

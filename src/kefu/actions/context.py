@@ -12,9 +12,9 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from kefu.actions.event_wire import event_payload
 from kefu.clock import Clock
 from kefu.realtime.broker import Broker, conversation_channel, tenant_channel
-from kefu.realtime.frames import event_payload
 from kefu.settings import Settings
 from kefu.storage.database import Database
 from kefu.storage.models import Conversation, Event

@@ -1,4 +1,5 @@
-"""kefu.realtime: live connections and the brokers that wake them up."""
+"""kefu.realtime: the broker backends that wake live connections up (in-process, Redis
+pub/sub). The socket protocol itself lives in kefu.web.live."""
 
 from __future__ import annotations
 

@@ -11,10 +11,10 @@ from starlette.websockets import WebSocketDisconnect
 
 from kefu.actions.context import Kefu
 from kefu.errors import KefuError, Unauthorized
-from kefu.realtime import frames
-from kefu.realtime.config import RealtimeSettings
-from kefu.realtime.connection import LiveConnection
-from kefu.realtime.handshake import Identity, as_unauthorized, describe, identify
+from kefu.web.live import frames
+from kefu.web.live.config import RealtimeSettings
+from kefu.web.live.connection import LiveConnection
+from kefu.web.live.handshake import Identity, as_unauthorized, describe, identify
 
 router = APIRouter()
 

@@ -1,4 +1,4 @@
-"""Read receipts: how far each side has read a conversation, stored and relayed."""
+"""Read receipts (a write): how far each side has read a conversation, stored and relayed."""
 
 from __future__ import annotations
 

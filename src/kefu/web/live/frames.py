@@ -8,6 +8,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
 
+from kefu.actions.event_wire import event_payload
 from kefu.errors import KefuError
 from kefu.storage.models import Event
 
@@ -97,22 +98,6 @@ def parse_client_frame(text: str) -> ClientFrame:
 
 def dumps(frame: dict[str, Any]) -> str:
     return json.dumps(frame, ensure_ascii=False, separators=(",", ":"), default=str)
-
-
-def event_payload(conversation_public_id: str, event: Event) -> dict[str, Any]:
-    """Same event shape as GET /api/v1/conversations/{id}/events."""
-    return {
-        "conversation_id": conversation_public_id,
-        "seq": event.seq,
-        "type": event.type,
-        "visibility": "internal" if event.visibility == "internal" else "public",
-        "author_type": event.author_type,
-        "author_id": event.author_id,
-        "body": event.body,
-        "data": event.data or {},
-        "client_msg_id": event.client_msg_id,
-        "created_at": event.created_at.isoformat().replace("+00:00", "Z"),
-    }
 
 
 def event_frame_from_payload(payload: dict[str, Any]) -> str:

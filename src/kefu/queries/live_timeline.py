@@ -6,12 +6,12 @@ from collections.abc import Sequence
 
 from sqlalchemy import select
 
-from kefu.actions.context import Kefu
+from kefu.storage.database import Database
 from kefu.storage.models import Event
 
 
 async def events_after(
-    kefu: Kefu, conversation_id: int, after_seq: int, *, public_only: bool, limit: int
+    db: Database, conversation_id: int, after_seq: int, *, public_only: bool, limit: int
 ) -> Sequence[Event]:
     """Events with seq > after_seq in order; customers get public ones only. The caller
     has already checked access to the conversation."""
@@ -19,5 +19,5 @@ async def events_after(
     if public_only:
         stmt = stmt.where(Event.visibility == "public")
     stmt = stmt.order_by(Event.seq).limit(limit)
-    async with kefu.db.read() as session:
+    async with db.read() as session:
         return list((await session.execute(stmt)).scalars())

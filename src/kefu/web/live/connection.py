@@ -22,16 +22,16 @@ from starlette.websockets import WebSocket
 from kefu.actions import conversations as conv_actions
 from kefu.actions.access import access_conversation_by_public_id
 from kefu.actions.context import ActorKind, Kefu
+from kefu.actions.read_marks import do_mark_read, reader_side
 from kefu.errors import Forbidden, KefuError, RateLimited
-from kefu.realtime import frames
+from kefu.queries.live_timeline import events_after
 from kefu.realtime.broker import conversation_channel, tenant_channel
-from kefu.realtime.config import RealtimeSettings
-from kefu.realtime.handshake import Identity
-from kefu.realtime.rate_limit import TokenBucket
-from kefu.realtime.read_state import do_mark_read, reader_side
-from kefu.realtime.timeline_reader import events_after
+from kefu.web.live import frames
+from kefu.web.live.config import RealtimeSettings
+from kefu.web.live.handshake import Identity
+from kefu.web.live.rate_limit import TokenBucket
 
-log = logging.getLogger("kefu.realtime")
+log = logging.getLogger("kefu.web.live")
 
 CLOSE_HEARTBEAT = 4408
 CLOSE_RATE_LIMIT = 4429
@@ -316,7 +316,7 @@ class LiveConnection:
         page = self.config.catch_up_page
         while True:
             rows = await events_after(
-                self.kefu, conv_id, last, public_only=self.actor.is_customer, limit=page
+                self.kefu.db, conv_id, last, public_only=self.actor.is_customer, limit=page
             )
             for event in rows:
                 await self.enqueue(frames.event_frame(public_id, event))

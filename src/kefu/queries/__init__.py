@@ -1,0 +1,1 @@
+"""kefu.queries: read models (read-only) for pages, lists, live delivery and reports."""
