@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import hashlib
 import io
+import secrets
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from PIL import Image, UnidentifiedImageError
 from sqlalchemy import select
 
-from kefu.actions.context import Actor, Kefu, Tx, transaction
+from kefu.actions.context import Actor, ActorKind, Kefu, Tx, transaction
 from kefu.domain.numbering import new_public_id
 from kefu.errors import InvalidInput
 from kefu.storage.models import Attachment, Conversation, Event
@@ -115,4 +117,59 @@ async def link_attachments(
                 "size": att.size,
             }
         )
+    return out
+
+
+@dataclass(frozen=True)
+class UploadedFile:
+    filename: str
+    content: bytes
+
+
+def store_attachment_file(kefu: Kefu, tenant_id: int, content: bytes) -> tuple[str, str]:
+    """Write the bytes once (content-addressed); returns (sha256, relative path)."""
+    digest = hashlib.sha256(content).hexdigest()
+    rel = Path(str(tenant_id)) / digest[:2] / digest
+    path = kefu.settings.attachments_dir / rel
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if not path.exists():
+        tmp = path.with_suffix(".tmp-" + secrets.token_hex(6))
+        tmp.write_bytes(content)
+        tmp.replace(path)
+    return digest, str(rel)
+
+
+async def attach_in_tx(
+    kefu: Kefu, tx: Tx, conv: Conversation, event: Event, files: list[UploadedFile]
+) -> list[dict[str, Any]]:
+    """Checked (by content) attachments of the conversation's customer, linked to `event`."""
+    out: list[dict[str, Any]] = []
+    for f in files:
+        content_type = sniff_content_type(f.content)
+        digest, rel = store_attachment_file(kefu, conv.tenant_id, f.content)
+        att = Attachment(
+            tenant_id=conv.tenant_id,
+            public_id=new_public_id(),
+            conversation_id=conv.id,
+            event_id=event.id,
+            uploader_type=ActorKind.CUSTOMER.value,
+            uploader_id=conv.customer_id,
+            filename=safe_filename(f.filename),
+            content_type=content_type,
+            size=len(f.content),
+            sha256=digest,
+            storage_path=rel,
+            created_at=tx.now,
+        )
+        tx.session.add(att)
+        out.append(
+            {
+                "id": att.public_id,
+                "filename": att.filename,
+                "content_type": content_type,
+                "size": att.size,
+            }
+        )
+    await tx.session.flush()
+    event.data = {**event.data, "attachments": out}
     return out

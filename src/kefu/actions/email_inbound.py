@@ -15,17 +15,10 @@ from enum import StrEnum
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from kefu.actions.attachments import sniff_content_type
+from kefu.actions.attachments import UploadedFile, attach_in_tx, sniff_content_type
 from kefu.actions.context import Actor, ActorKind, Kefu, transaction
-from kefu.actions.tickets import (
-    NewTicket,
-    TrackingAccess,
-    UploadedFile,
-    attach_in_tx,
-    do_customer_reply,
-    new_contact_customer,
-    open_ticket_in_tx,
-)
+from kefu.actions.opening import NewTicket, new_contact_customer, open_ticket_in_tx
+from kefu.actions.ticket_tracking import TrackingAccess, do_customer_reply
 from kefu.actions.timeline import append_event
 from kefu.channels.email import InboundDelivery, InboundEmail, find_thread, parse_email
 from kefu.domain.conversation_state import AuthorType, Channel, EventType, Visibility

@@ -20,7 +20,7 @@ from typing import Any
 from sqlalchemy import select
 
 from kefu.actions.context import Kefu, TimelineFact, transaction
-from kefu.actions.tickets import tracking_token, tracking_url
+from kefu.actions.ticket_tracking import tracking_token, tracking_url
 from kefu.channels.email import (
     EmailSendError,
     EmailSendTemporaryError,

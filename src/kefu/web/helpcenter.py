@@ -11,7 +11,7 @@ from fastapi import APIRouter, Path, Query, Request
 from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse, Response
 from sqlalchemy import select
 
-from kefu.actions import knowledge, tickets
+from kefu.actions import attachments, knowledge, opening, ticket_form, ticket_tracking
 from kefu.actions.announcements import active_announcements
 from kefu.actions.context import Kefu
 from kefu.actions.escalation import do_request_escalation
@@ -31,7 +31,7 @@ SAFETY_RULE = "客服不会索要密码、验证码，也不会要求转账"
 
 async def _page_context(kefu: Kefu, request: Request, slug: str, **extra: Any) -> dict[str, Any]:
     async with kefu.db.read() as session:
-        tenant = await tickets.tenant_by_slug(session, slug)
+        tenant = await opening.tenant_by_slug(session, slug)
         banners = await active_announcements(session, tenant.id, kefu.clock.now())
     return {
         "request": request,
@@ -40,7 +40,7 @@ async def _page_context(kefu: Kefu, request: Request, slug: str, **extra: Any) -
         "channels": (tenant.settings or {}).get("official_channels", []),
         "announcements": banners,
         "safety_rule": SAFETY_RULE,
-        "categories": tickets.CATEGORIES,
+        "categories": ticket_form.CATEGORIES,
         **extra,
     }
 
@@ -135,13 +135,15 @@ async def search_page(
 
 
 @router.get("/{slug}/ticket", response_class=HTMLResponse)
-async def ticket_form(
+async def ticket_form_page(
     slug: Slug,
     request: Request,
     kefu: KefuDep,
     category: Annotated[str, Query(max_length=32)] = "",
 ) -> HTMLResponse:
-    form = tickets.TicketForm(category=category if category in tickets.CATEGORY_BY_CODE else "")
+    form = ticket_form.TicketForm(
+        category=category if category in ticket_form.CATEGORY_BY_CODE else ""
+    )
     ctx = await _page_context(kefu, request, slug, form=form, errors={})
     return _render("help/ticket_form.html", ctx)
 
@@ -149,17 +151,17 @@ async def ticket_form(
 @router.post("/{slug}/ticket", response_class=HTMLResponse)
 async def ticket_submit(slug: Slug, request: Request, kefu: KefuDep) -> HTMLResponse:
     data = await request.form()
-    form = tickets.TicketForm.from_mapping(data)
+    form = ticket_form.TicketForm.from_mapping(data)
     files = [
-        tickets.UploadedFile(
+        attachments.UploadedFile(
             f.filename or "file", await f.read(kefu.settings.attachment_max_bytes + 1)
         )
         for f in data.getlist("attachments")
         if not isinstance(f, str)
     ]
     try:
-        created = await tickets.do_create_ticket(kefu, slug, form, files)
-    except tickets.TicketFormInvalid as exc:
+        created = await ticket_form.do_create_ticket(kefu, slug, form, files)
+    except ticket_form.TicketFormInvalid as exc:
         ctx = await _page_context(kefu, request, slug, form=form, errors=exc.errors)
         return _render("help/ticket_form.html", ctx, status_code=422)
     ctx = await _page_context(
@@ -191,7 +193,7 @@ async def track_lookup_submit(slug: Slug, request: Request, kefu: KefuDep) -> Re
     form = await request.form()
     number, secret = str(form.get("number", ""))[:40], str(form.get("secret", ""))[:254]
     try:
-        token = await tickets.do_lookup_ticket(
+        token = await ticket_tracking.do_lookup_ticket(
             kefu, slug, number, secret, request.client.host if request.client else ""
         )
     except KefuError as exc:
@@ -213,7 +215,7 @@ async def _tracking_page(
     status_code: int = 200,
     draft: str = "",
 ) -> HTMLResponse:
-    access = await tickets.access_by_tracking_token(kefu, token)
+    access = await ticket_tracking.access_by_tracking_token(kefu, token)
     view = await load_tracking(kefu, access)
     if view.tenant_slug != slug:
         raise NotFound("ticket", "工单")
@@ -252,15 +254,15 @@ async def track_reply(slug: Slug, token: Token, request: Request, kefu: KefuDep)
     form = await request.form()
     body = str(form.get("body", ""))
     files = [
-        tickets.UploadedFile(
+        attachments.UploadedFile(
             f.filename or "file", await f.read(kefu.settings.attachment_max_bytes + 1)
         )
         for f in form.getlist("attachments")
         if not isinstance(f, str) and f.filename
     ]
-    access = await tickets.access_by_tracking_token(kefu, token)
+    access = await ticket_tracking.access_by_tracking_token(kefu, token)
     try:
-        reply = await tickets.do_customer_reply(kefu, access, body, files)
+        reply = await ticket_tracking.do_customer_reply(kefu, access, body, files)
     except KefuError as exc:
         return await _tracking_page(
             kefu,
@@ -272,18 +274,20 @@ async def track_reply(slug: Slug, token: Token, request: Request, kefu: KefuDep)
             draft=body,
         )
     if reply.follow_up:
-        token = tickets.tracking_token(kefu, access.tenant_id, reply.public_id)
+        token = ticket_tracking.tracking_token(kefu, access.tenant_id, reply.public_id)
     return RedirectResponse(f"/help/{slug}/t/{token}?notice=sent", 303)
 
 
 @router.post("/{slug}/t/{token}/rate", response_class=HTMLResponse)
 async def track_rate(slug: Slug, token: Token, request: Request, kefu: KefuDep) -> Response:
     form = await request.form()
-    access = await tickets.access_by_tracking_token(kefu, token)
+    access = await ticket_tracking.access_by_tracking_token(kefu, token)
     try:
         score = int(str(form.get("score", "0")))
         tags = [str(t)[:20] for t in form.getlist("tags")][:10]
-        await tickets.do_rate_ticket(kefu, access, score, tags, str(form.get("comment", ""))[:1000])
+        await ticket_tracking.do_rate_ticket(
+            kefu, access, score, tags, str(form.get("comment", ""))[:1000]
+        )
     except (KefuError, ValueError) as exc:
         msg = exc.message_zh if isinstance(exc, KefuError) else "请选择 1–5 星"
         return await _tracking_page(kefu, request, slug, token, error=msg, status_code=422)
@@ -292,7 +296,7 @@ async def track_rate(slug: Slug, token: Token, request: Request, kefu: KefuDep) 
 
 @router.post("/{slug}/t/{token}/escalate", response_class=HTMLResponse)
 async def track_escalate(slug: Slug, token: Token, request: Request, kefu: KefuDep) -> Response:
-    access = await tickets.access_by_tracking_token(kefu, token)
+    access = await ticket_tracking.access_by_tracking_token(kefu, token)
     try:
         await do_request_escalation(kefu, access.actor, access.public_id, "tracking_page")
     except KefuError as exc:
@@ -306,13 +310,13 @@ async def track_escalate(slug: Slug, token: Token, request: Request, kefu: KefuD
 async def track_transcript(
     slug: Slug, token: Token, request: Request, kefu: KefuDep
 ) -> HTMLResponse:
-    access = await tickets.access_by_tracking_token(kefu, token)
+    access = await ticket_tracking.access_by_tracking_token(kefu, token)
     return render_transcript(request, await transcript_for(kefu, access.actor, access.public_id))
 
 
 @router.get("/{slug}/t/{token}/files/{attachment_id}")
 async def track_file(slug: Slug, token: Token, attachment_id: str, kefu: KefuDep) -> FileResponse:
-    access = await tickets.access_by_tracking_token(kefu, token)
+    access = await ticket_tracking.access_by_tracking_token(kefu, token)
     att = await attachment_of(kefu, access, attachment_id[:32])
     return attachment_response(kefu, att)
 

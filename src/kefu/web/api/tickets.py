@@ -14,7 +14,7 @@ from pydantic import BaseModel, Field
 from sqlalchemy import select
 
 from kefu.actions import announcements as ann
-from kefu.actions import tickets
+from kefu.actions import attachments, opening, ticket_form, ticket_tracking
 from kefu.actions.access import access_attachment_by_public_id
 from kefu.actions.context import Kefu
 from kefu.actions.escalation import do_request_escalation
@@ -82,7 +82,7 @@ class TrackingView:
     tenant_slug: str
 
 
-async def load_tracking(kefu: Kefu, access: tickets.TrackingAccess) -> TrackingView:
+async def load_tracking(kefu: Kefu, access: ticket_tracking.TrackingAccess) -> TrackingView:
     """The customer's view: public events only, as processing steps and a timeline."""
     async with kefu.db.read() as session:
         conv = (
@@ -135,7 +135,7 @@ async def load_tracking(kefu: Kefu, access: tickets.TrackingAccess) -> TrackingV
                     e.seq, e.type, author, e.author_type, e.body, e.created_at, dict(e.data or {})
                 )
             )
-    due = tickets.due_times(conv)
+    due = ticket_tracking.due_times(conv)
     now = kefu.clock.now()
     overdue = any(d is not None and ensure_aware(d) <= now for d in due.values())
     return TrackingView(
@@ -184,19 +184,19 @@ async def create_ticket(request: Request, kefu: KefuDep, tenant: TenantSlug) -> 
     description, contact_phone, contact_email, attachments (files). 422 lists fields."""
     form = await request.form()
     files = [
-        tickets.UploadedFile(
+        attachments.UploadedFile(
             f.filename or "file", await f.read(kefu.settings.attachment_max_bytes + 1)
         )
         for f in form.getlist("attachments")
         if not isinstance(f, str)
     ]
-    created = await tickets.do_create_ticket(
-        kefu, tenant, tickets.TicketForm.from_mapping(form), files
+    created = await ticket_form.do_create_ticket(
+        kefu, tenant, ticket_form.TicketForm.from_mapping(form), files
     )
     return TrackingLink(
         number=created.number,
         token=created.tracking_token,
-        tracking_url=tickets.tracking_url(kefu, tenant, created.tracking_token),
+        tracking_url=ticket_tracking.tracking_url(kefu, tenant, created.tracking_token),
     )
 
 
@@ -204,45 +204,47 @@ async def create_ticket(request: Request, kefu: KefuDep, tenant: TenantSlug) -> 
 async def lookup(body: LookupBody, request: Request, kefu: KefuDep) -> TrackingLink:
     """Ticket number + the phone's last 4 digits or the email. Throttled per number."""
     ip = request.client.host if request.client else ""
-    token = await tickets.do_lookup_ticket(kefu, body.tenant, body.number, body.secret, ip)
+    token = await ticket_tracking.do_lookup_ticket(kefu, body.tenant, body.number, body.secret, ip)
     return TrackingLink(
         number=body.number.strip().upper(),
         token=token,
-        tracking_url=tickets.tracking_url(kefu, body.tenant, token),
+        tracking_url=ticket_tracking.tracking_url(kefu, body.tenant, token),
     )
 
 
 @router.get("/api/v1/tickets/track/{token}")
 async def track(token: TokenPath, kefu: KefuDep) -> dict[str, Any]:
-    view = await load_tracking(kefu, await tickets.access_by_tracking_token(kefu, token))
+    view = await load_tracking(kefu, await ticket_tracking.access_by_tracking_token(kefu, token))
     return asdict(view)
 
 
 @router.post("/api/v1/tickets/track/{token}/messages", status_code=201)
 async def add_information(token: TokenPath, body: ReplyBody, kefu: KefuDep) -> dict[str, Any]:
-    access = await tickets.access_by_tracking_token(kefu, token)
-    reply = await tickets.do_customer_reply(kefu, access, body.body)
+    access = await ticket_tracking.access_by_tracking_token(kefu, token)
+    reply = await ticket_tracking.do_customer_reply(kefu, access, body.body)
     out: dict[str, Any] = {
         "number": reply.number,
         "seq": reply.event_seq,
         "follow_up": reply.follow_up,
     }
     if reply.follow_up:
-        new_token = tickets.tracking_token(kefu, access.tenant_id, reply.public_id)
+        new_token = ticket_tracking.tracking_token(kefu, access.tenant_id, reply.public_id)
         out["token"] = new_token
     return out
 
 
 @router.post("/api/v1/tickets/track/{token}/rating", status_code=201)
 async def rate(token: TokenPath, body: RatingCreate, kefu: KefuDep) -> dict[str, Any]:
-    access = await tickets.access_by_tracking_token(kefu, token)
-    event = await tickets.do_rate_ticket(kefu, access, body.score, list(body.tags), body.comment)
+    access = await ticket_tracking.access_by_tracking_token(kefu, token)
+    event = await ticket_tracking.do_rate_ticket(
+        kefu, access, body.score, list(body.tags), body.comment
+    )
     return {"seq": event.seq, "score": body.score}
 
 
 @router.post("/api/v1/tickets/track/{token}/escalate")
 async def escalate(token: TokenPath, body: EscalateBody, kefu: KefuDep) -> dict[str, Any]:
-    access = await tickets.access_by_tracking_token(kefu, token)
+    access = await ticket_tracking.access_by_tracking_token(kefu, token)
     conv = await do_request_escalation(kefu, access.actor, access.public_id, body.reason)
     return {"number": conv.number, "escalation_requested_at": conv.escalation_requested_at}
 
@@ -255,7 +257,7 @@ def render_transcript(request: Request, transcript: Transcript) -> HTMLResponse:
 
 @router.get("/api/v1/tickets/track/{token}/transcript", response_class=HTMLResponse)
 async def customer_transcript(token: TokenPath, request: Request, kefu: KefuDep) -> HTMLResponse:
-    access = await tickets.access_by_tracking_token(kefu, token)
+    access = await ticket_tracking.access_by_tracking_token(kefu, token)
     return render_transcript(request, await transcript_for(kefu, access.actor, access.public_id))
 
 
@@ -318,7 +320,7 @@ async def list_all(kefu: KefuDep, actor: ActorDep) -> list[AnnouncementPublic]:
 @router.get("/api/v1/announcements/active", tags=["announcements"])
 async def list_active(kefu: KefuDep, tenant: TenantSlug) -> list[AnnouncementPublic]:
     async with kefu.db.read() as session:
-        t = await tickets.tenant_by_slug(session, tenant)
+        t = await opening.tenant_by_slug(session, tenant)
         rows = await ann.active_announcements(session, t.id, kefu.clock.now())
     return [AnnouncementPublic.build(a) for a in rows]
 
@@ -344,7 +346,7 @@ async def delete_announcement(announcement_id: IdPath, kefu: KefuDep, actor: Act
 
 
 async def attachment_of(
-    kefu: Kefu, access: tickets.TrackingAccess, attachment_id: str
+    kefu: Kefu, access: ticket_tracking.TrackingAccess, attachment_id: str
 ) -> Attachment:
     async with kefu.db.read() as session:
         return await access_attachment_by_public_id(session, access.actor, attachment_id)

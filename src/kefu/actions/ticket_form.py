@@ -1,0 +1,187 @@
+"""The help-center ticket form: the five facts, contact details, attachments; checked
+all at once (nothing written on error), then one transaction that opens the ticket."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Any
+
+from kefu.actions.attachments import UploadedFile, attach_in_tx, safe_filename, sniff_content_type
+from kefu.actions.context import Kefu, transaction
+from kefu.actions.opening import NewTicket, new_contact_customer, open_ticket_in_tx, tenant_by_slug
+from kefu.actions.ticket_tracking import tracking_token
+from kefu.domain.conversation_state import Channel
+from kefu.errors import InvalidInput, KefuError
+
+MAX_FILES = 5
+_EMAIL_RE = re.compile(r"^[^@\s<>]+@[^@\s<>]+\.[^@\s<>]+$")
+_PHONE_RE = re.compile(r"^\+?[0-9][0-9 -]{6,19}$")
+
+
+@dataclass(frozen=True)
+class TicketCategory:
+    code: str
+    label: str
+    department: str | None
+    order_required: bool
+    hint: str
+    error_hint: str = "例如：充值失败，请稍后再试（错误码 5003）"
+    tried_hint: str = "例如：重新登录游戏、等待 30 分钟、联系了在线客服"
+
+
+CATEGORIES: tuple[TicketCategory, ...] = (
+    TicketCategory("recharge", "充值未到账", "recharge", True, "哪个游戏 / 账号，充值了多少"),
+    TicketCategory(
+        "card_code", "卡密无效 / 已被使用", "recharge", True, "卡密前 4 位即可，不要填完整卡密"
+    ),
+    TicketCategory("refund", "退款", "refund", True, "退款原因，原路退回还是余额"),
+    TicketCategory("account", "账号安全", "security", False, "异常登录、被盗、绑定手机更换"),
+    TicketCategory("callback", "预约回电", None, False, "方便接电话的时间段，想咨询的问题"),
+    TicketCategory("other", "其他问题", None, False, "请尽量写清楚发生了什么"),
+)
+CATEGORY_BY_CODE = {c.code: c for c in CATEGORIES}
+
+
+@dataclass
+class TicketForm:
+    category: str = ""
+    occurred_at: str = ""
+    order_no: str = ""
+    error_message: str = ""
+    tried: str = ""
+    description: str = ""
+    contact_phone: str = ""
+    contact_email: str = ""
+
+    @classmethod
+    def from_mapping(cls, data: Any) -> TicketForm:
+        names = cls.__dataclass_fields__
+        return cls(**{k: str(data.get(k) or "").strip()[:5000] for k in names})
+
+
+class TicketFormInvalid(InvalidInput):
+    """422 with one Chinese message per field, so the form is re-rendered, nothing lost."""
+
+    def __init__(self, errors: dict[str, str]) -> None:
+        super().__init__(
+            "ticket_form_invalid",
+            "请检查标红的内容",
+            "please correct the marked fields",
+            details={"fields": errors},
+        )
+        self.errors = errors
+
+
+def check_ticket_form(kefu: Kefu, form: TicketForm, files: list[UploadedFile]) -> dict[str, str]:
+    """Every problem at once, by field name (empty when the form is fine)."""
+    errors: dict[str, str] = {}
+    category = CATEGORY_BY_CODE.get(form.category)
+    if category is None:
+        errors["category"] = "请选择问题类型"
+    if not form.occurred_at:
+        errors["occurred_at"] = "请填写问题发生的时间"
+    if category is not None and category.order_required and not form.order_no:
+        errors["order_no"] = "该类问题需要订单号，可在“我的订单”中复制"
+    if len(form.order_no) > 64:
+        errors["order_no"] = "订单号太长"
+    if len(form.description) < 5:
+        errors["description"] = "请描述一下问题（至少 5 个字）"
+    elif len(form.description) > kefu.settings.message_max_chars:
+        errors["description"] = f"描述太长（最多 {kefu.settings.message_max_chars} 字）"
+    if not form.contact_phone and not form.contact_email:
+        errors["contact"] = "请至少留下手机号或邮箱，方便我们联系您和您查询进度"
+    if form.contact_phone and not (
+        _PHONE_RE.match(form.contact_phone) and len(_digits(form.contact_phone)) >= 7
+    ):
+        errors["contact_phone"] = "手机号格式不正确"
+    if form.contact_email and (
+        len(form.contact_email) > 254 or not _EMAIL_RE.match(form.contact_email)
+    ):
+        errors["contact_email"] = "邮箱格式不正确"
+    files = [f for f in files if f.content]
+    if len(files) > MAX_FILES:
+        errors["attachments"] = f"最多上传 {MAX_FILES} 个附件"
+    for f in files:
+        if len(f.content) > kefu.settings.attachment_max_bytes:
+            limit = kefu.settings.attachment_max_bytes // (1024 * 1024)
+            errors["attachments"] = f"“{safe_filename(f.filename)}” 超过 {limit} MB"
+            break
+        try:
+            sniff_content_type(f.content)
+        except KefuError:
+            errors["attachments"] = f"“{safe_filename(f.filename)}” 不是图片或 PDF 文件"
+            break
+    return errors
+
+
+def _digits(text: str) -> str:
+    return "".join(ch for ch in text if ch.isdigit())
+
+
+def _ticket_body(form: TicketForm, category: TicketCategory) -> str:
+    lines = [
+        f"问题类型：{category.label}",
+        f"发生时间：{form.occurred_at}",
+        f"订单号：{form.order_no or '（未填写）'}",
+        f"错误提示：{form.error_message or '（未填写）'}",
+        f"已尝试的方法：{form.tried or '（未填写）'}",
+        "",
+        form.description,
+    ]
+    return "\n".join(lines)
+
+
+@dataclass(frozen=True)
+class CreatedTicket:
+    number: str
+    public_id: str
+    tracking_token: str
+
+
+async def do_create_ticket(
+    kefu: Kefu, tenant_slug: str, form: TicketForm, files: list[UploadedFile]
+) -> CreatedTicket:
+    """Validate everything first (nothing written on error), then one transaction."""
+    files = [f for f in files if f.content]
+    errors = check_ticket_form(kefu, form, files)
+    if errors:
+        raise TicketFormInvalid(errors)
+    category = CATEGORY_BY_CODE[form.category]
+    phone_digits = _digits(form.contact_phone)
+    async with transaction(kefu) as tx:
+        tenant = await tenant_by_slug(tx.session, tenant_slug)
+        customer = await new_contact_customer(
+            tx, tenant.id, "ticket", form.contact_email.lower() or None, form.contact_phone or None
+        )
+        details = {
+            "category_label": category.label,
+            "occurred_at": form.occurred_at,
+            "order_no": form.order_no,
+            "error_message": form.error_message,
+            "tried": form.tried,
+            "contact_phone": form.contact_phone,
+        }
+        summary = " ".join(form.description.split())[:40]
+        conv, event = await open_ticket_in_tx(
+            kefu,
+            tx,
+            NewTicket(
+                tenant_id=tenant.id,
+                channel=Channel.TICKET,
+                subject=f"{category.label}：{summary}",
+                body=_ticket_body(form, category),
+                customer_id=customer.id,
+                category=category.code,
+                department_code=category.department,
+                order_no=form.order_no or None,
+                details=details,
+                contact_email=form.contact_email.lower() or None,
+                contact_phone_last4=phone_digits[-4:] if phone_digits else None,
+                event_data={"ticket_form": True},
+            ),
+        )
+        if files:
+            await attach_in_tx(kefu, tx, conv, event, files)
+        number, public_id = conv.number, conv.public_id
+    return CreatedTicket(number, public_id, tracking_token(kefu, tenant.id, public_id))

@@ -1,0 +1,234 @@
+"""Ticket tracking: number + phone last 4 / email or a signed link; customer replies
+that reopen (within N days) or start a follow-up ticket; rating."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import func, select
+
+from kefu.actions.attachments import UploadedFile, attach_in_tx, do_upload_attachment
+from kefu.actions.context import Actor, ActorKind, Kefu, transaction
+from kefu.actions.conversations import do_post_message, do_rate_conversation
+from kefu.actions.opening import NewTicket, open_ticket_in_tx, tenant_by_slug
+from kefu.actions.timeline import append_event
+from kefu.clock import ensure_aware
+from kefu.domain import signed_tokens
+from kefu.domain.conversation_state import AuthorType, Channel, EventType, Status, check_transition
+from kefu.errors import InvalidInput, KefuError, NotFound, RateLimited
+from kefu.storage.models import Conversation, Event, LoginAttempt, Tenant
+
+LOOKUP_MAX_FAILURES = 5
+LOOKUP_WINDOW = timedelta(minutes=15)
+LINK_DAYS = 30
+
+
+def _digits(text: str) -> str:
+    return "".join(ch for ch in text if ch.isdigit())
+
+
+def tracking_token(kefu: Kefu, tenant_id: int, public_id: str, days: int = LINK_DAYS) -> str:
+    exp = int((kefu.clock.now() + timedelta(days=days)).timestamp())
+    return signed_tokens.sign(
+        {"k": "trk", "t": tenant_id, "c": public_id, "exp": exp}, kefu.settings.secret_key
+    )
+
+
+@dataclass(frozen=True)
+class TrackingAccess:
+    tenant_id: int
+    public_id: str
+    actor: Actor
+
+
+async def access_by_tracking_token(kefu: Kefu, token: str) -> TrackingAccess:
+    payload = signed_tokens.verify(token, kefu.settings.secret_key, kefu.clock.now())
+    tenant_id, public_id = payload.get("t"), payload.get("c")
+    if (
+        payload.get("k") != "trk"
+        or not isinstance(tenant_id, int)
+        or not isinstance(public_id, str)
+    ):
+        raise NotFound("ticket", "工单")
+    async with kefu.db.read() as session:
+        conv = (
+            await session.execute(
+                select(Conversation).where(
+                    Conversation.tenant_id == tenant_id, Conversation.public_id == public_id
+                )
+            )
+        ).scalar_one_or_none()
+    if conv is None or conv.customer_id is None:
+        raise NotFound("ticket", "工单")
+    actor = Actor(kind=ActorKind.CUSTOMER, tenant_id=tenant_id, customer_id=conv.customer_id)
+    return TrackingAccess(tenant_id, public_id, actor)
+
+
+def _lookup_failed() -> KefuError:
+    return KefuError(
+        "ticket_lookup_failed",
+        "工单号与手机号后四位 / 邮箱不匹配",
+        "ticket number and phone last 4 / email do not match",
+        status_code=404,
+    )
+
+
+async def do_lookup_ticket(
+    kefu: Kefu, tenant_slug: str, number: str, secret: str, client_ip: str = ""
+) -> str:
+    """Number + phone last 4 (or the email) -> a signed tracking token. Throttled per number."""
+    number = number.strip().upper().replace("－", "-")
+    secret = secret.strip()
+    now = kefu.clock.now()
+    async with transaction(kefu) as tx:
+        tenant = await tenant_by_slug(tx.session, tenant_slug)
+        key = f"track:{tenant.id}:{number[:40]}"
+        failures = (
+            await tx.session.execute(
+                select(func.count(LoginAttempt.id)).where(
+                    LoginAttempt.key == key,
+                    LoginAttempt.succeeded.is_(False),
+                    LoginAttempt.attempted_at > now - LOOKUP_WINDOW,
+                )
+            )
+        ).scalar_one()
+        if failures >= LOOKUP_MAX_FAILURES:
+            raise RateLimited(LOOKUP_WINDOW.total_seconds())
+        conv = (
+            await tx.session.execute(
+                select(Conversation).where(
+                    Conversation.tenant_id == tenant.id, Conversation.number == number
+                )
+            )
+        ).scalar_one_or_none()
+        ok = conv is not None and conv.customer_id is not None and _secret_matches(conv, secret)
+        tx.session.add(LoginAttempt(key=key, succeeded=ok, attempted_at=now))
+        if not ok or conv is None:
+            failed = True
+        else:
+            failed = False
+            public_id = conv.public_id
+    if failed:
+        raise _lookup_failed()
+    return tracking_token(kefu, tenant.id, public_id, days=1)
+
+
+def _secret_matches(conv: Conversation, secret: str) -> bool:
+    if "@" in secret:
+        return bool(conv.contact_email) and conv.contact_email == secret.lower()
+    digits = _digits(secret)
+    return len(digits) == 4 and conv.contact_phone_last4 == digits
+
+
+# -- the customer adds information, rates --------------------------------------------------
+
+
+def reopen_days(kefu: Kefu, tenant: Tenant | None = None) -> int:
+    if tenant is not None and isinstance((tenant.settings or {}).get("reopen_days"), int):
+        return int(tenant.settings["reopen_days"])
+    return kefu.settings.ticket_reopen_days
+
+
+@dataclass(frozen=True)
+class CustomerReply:
+    public_id: str
+    number: str
+    event_seq: int
+    follow_up: bool  # True: a new ticket was opened, referencing the old one
+
+
+async def do_customer_reply(
+    kefu: Kefu,
+    access: TrackingAccess,
+    body: str,
+    files: list[UploadedFile] | None = None,
+    *,
+    source: str = "tracking",
+) -> CustomerReply:
+    """Within N days of resolution a reply reopens; later it opens a follow-up ticket."""
+    files = [f for f in (files or []) if f.content]
+    text = body.strip()
+    if not text and not files:
+        raise InvalidInput("empty_message", "消息不能为空", "message is empty")
+    if len(text) > kefu.settings.message_max_chars:
+        raise InvalidInput("message_too_long", "消息太长", "message too long")
+    async with transaction(kefu) as tx:
+        conv = (
+            await tx.session.execute(
+                select(Conversation)
+                .where(
+                    Conversation.public_id == access.public_id,
+                    Conversation.tenant_id == access.tenant_id,
+                )
+                .with_for_update()
+            )
+        ).scalar_one()
+        tenant = await tx.session.get(Tenant, conv.tenant_id)
+        done_at = conv.resolved_at or conv.closed_at
+        stale = conv.status in (Status.RESOLVED, Status.CLOSED) and (
+            done_at is None
+            or ensure_aware(done_at) + timedelta(days=reopen_days(kefu, tenant)) < tx.now
+        )
+        if stale:
+            new_conv, event = await open_ticket_in_tx(
+                kefu,
+                tx,
+                NewTicket(
+                    tenant_id=conv.tenant_id,
+                    channel=Channel(conv.channel),
+                    subject=conv.subject,
+                    body=text or "（附件）",
+                    customer_id=conv.customer_id or 0,
+                    category=conv.category,
+                    details={**(conv.details or {}), "previous_number": conv.number},
+                    contact_email=conv.contact_email,
+                    contact_phone_last4=conv.contact_phone_last4,
+                    event_data={"previous_number": conv.number, "source": source},
+                ),
+            )
+            new_conv.department_id = conv.department_id
+            if files:
+                await attach_in_tx(kefu, tx, new_conv, event, files)
+            return CustomerReply(new_conv.public_id, new_conv.number, event.seq, True)
+        if conv.status == Status.CLOSED:
+            target = Status.ASSIGNED if conv.assignee_id else Status.QUEUED
+            check_transition(conv.status, target.value)
+            previous = conv.status
+            conv.status = target.value
+            conv.closed_at = None
+            conv.resolved_at = None
+            if target is Status.QUEUED:
+                conv.queued_at = tx.now
+            await append_event(
+                tx,
+                conv,
+                EventType.STATUS_CHANGE,
+                author_type=AuthorType.SYSTEM,
+                data={"from": previous, "to": target.value, "reason": "customer_reopened"},
+            )
+    ids = [
+        (await do_upload_attachment(kefu, access.actor, f.filename, f.content)).public_id
+        for f in files
+    ]
+    posted = await do_post_message(kefu, access.actor, access.public_id, text, attachment_ids=ids)
+    return CustomerReply(access.public_id, posted.conversation.number, posted.event.seq, False)
+
+
+async def do_rate_ticket(
+    kefu: Kefu, access: TrackingAccess, score: int, tags: list[str], comment: str
+) -> Event:
+    return await do_rate_conversation(kefu, access.actor, access.public_id, score, tags, comment)
+
+
+def tracking_url(kefu: Kefu, tenant_slug: str, token: str) -> str:
+    return f"{kefu.settings.public_base_url.rstrip('/')}/help/{tenant_slug}/t/{token}"
+
+
+def due_times(conv: Conversation) -> dict[str, datetime | None]:
+    return {
+        "first_response_due_at": conv.first_response_due_at
+        if conv.first_responded_at is None
+        else None,
+        "resolution_due_at": conv.resolution_due_at if conv.resolved_at is None else None,
+    }
