@@ -8,6 +8,7 @@ from typing import Any
 from sqlalchemy import select
 
 from kefu.actions import agents as agent_actions
+from kefu.actions import console_presence
 from kefu.actions import conversations as conv_actions
 from kefu.actions.context import Actor, ActorKind, Kefu, Role, transaction
 from kefu.clock import FakeClock
@@ -32,11 +33,21 @@ class Desk:
             ActorKind.CUSTOMER, self.world.tenant_id, customer_id=self.world.customers[ext]
         )
 
+    async def console(self, name: str) -> None:
+        """What a console socket does on hello: the agent is reachable (a lease; long,
+        since these tests travel in time without a socket renewing it)."""
+        connection = f"desk-{self.world.tenant_id}-{self.world.agents[name]}"
+        await console_presence.do_open_console(self.kefu, self.staff(name), connection, 10**6)
+
     async def online(self, name: str, capacity: int | None = None) -> None:
+        await self.console(name)
         await agent_actions.do_set_presence(self.kefu, self.staff(name), "online", capacity)
 
     async def presence(self, name: str, presence: str) -> None:
         await agent_actions.do_set_presence(self.kefu, self.staff(name), presence)
+
+    async def say(self, who: Actor, public_id: str, body: str) -> None:
+        await conv_actions.do_post_message(self.kefu, who, public_id, body)
 
     async def handoff(self, ext: str = "m1", category: str | None = "recharge_not_received") -> str:
         conv = await conv_actions.do_create_conversation(

@@ -92,7 +92,9 @@ async def test_offline_agent_loses_conversations_after_the_grace_period(desk: De
     await desk.online("alice")
     public_id = await desk.handoff()
     assert (await desk.conv(public_id)).assignee_id == desk.world.agents["alice"]
+    await desk.say(desk.staff("alice"), public_id, "您好，我是小林")  # in progress now
     await desk.presence("alice", "offline")
+    assert (await desk.conv(public_id)).assignee_id == desk.world.agents["alice"]
     await desk.online("supervisor")  # also works recharge
     desk.clock.advance(seconds=60)
     assert public_id not in await sweep_presence(desk.kefu)  # within the grace period
@@ -109,6 +111,7 @@ async def test_grace_period_is_a_tenant_setting(desk: Desk) -> None:
     await desk.set_tenant_settings(routing={"reassign_grace_seconds": 10})
     await desk.online("alice")
     public_id = await desk.handoff()
+    await desk.say(desk.staff("alice"), public_id, "您好")
     await desk.presence("alice", "away")
     desk.clock.advance(timedelta(seconds=11))
     assert public_id in await sweep_presence(desk.kefu)

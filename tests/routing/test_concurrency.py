@@ -52,6 +52,8 @@ async def test_racing_queue_passes_never_double_assign(two: tuple[Desk, Kefu]) -
     desk, other = two
     # everyone offline while the queue fills, so the passes race when agents arrive
     ids = [await desk.handoff(category="recharge_not_received") for _ in range(12)]
+    for name in ("alice", "supervisor"):
+        await desk.console(name)  # their consoles are connected (no pass: still offline)
     async with desk.kefu.db.write() as session:
         for name in ("alice", "supervisor"):
             agent = await session.get(Agent, desk.world.agents[name])

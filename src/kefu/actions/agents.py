@@ -6,6 +6,7 @@ from enum import StrEnum
 
 from sqlalchemy import select
 
+from kefu.actions import presence_leases
 from kefu.actions.access import access_agent_by_id, require_staff
 from kefu.actions.auth import hash_password
 from kefu.actions.context import Actor, Kefu, Role, transaction
@@ -46,6 +47,8 @@ async def do_set_presence(
             agent.presence_changed_at = tx.now
         if capacity is not None:
             agent.capacity = capacity
+        if value is Presence.OFFLINE:  # 离线: waiting customers go back to the queue now
+            await presence_leases.go_offline(tx, agent, "agent_offline")
         tx.notify(
             tenant_channel(agent.tenant_id),
             {"type": "presence", "agent_id": agent.id, "presence": agent.presence},

@@ -16,6 +16,7 @@ from sqlalchemy import delete, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from kefu.actions import presence_leases
 from kefu.actions.access import require_supervisor
 from kefu.actions.context import Actor, ActorKind, Kefu, Role, transaction
 from kefu.domain import signed_tokens
@@ -160,8 +161,15 @@ async def authenticate_session(kefu: Kefu, cookie_value: str) -> StaffAuth | Non
 
 
 async def do_sign_out(kefu: Kefu, session_id: str) -> None:
+    """退出: the session ends and the agent is offline at once on every console; their
+    waiting assignments go back to the queue (docs/presence.md)."""
     async with transaction(kefu) as tx:
+        row = await tx.session.get(StaffSession, session_id)
         await tx.session.execute(delete(StaffSession).where(StaffSession.id == session_id))
+        if row is not None:
+            await presence_leases.drop_leases(tx, row.agent_id)
+            for agent in await presence_leases.agents_by_id(tx, [row.agent_id]):
+                await presence_leases.go_offline(tx, agent, presence_leases.SIGNED_OUT)
 
 
 @dataclass

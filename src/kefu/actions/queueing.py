@@ -27,6 +27,7 @@ from sqlalchemy import func, select
 
 from kefu.actions.assignment import assign, lock_agent
 from kefu.actions.context import Actor, ActorKind, Kefu, TimelineFact, transaction
+from kefu.actions.presence_leases import has_live_console, live_agent_ids
 from kefu.actions.conversation_status import ACTIVE_FOR_AGENT
 from kefu.clock import ensure_aware
 from kefu.domain.conversation_state import AuthorType, EventType, Priority, Status
@@ -134,6 +135,8 @@ async def load_snapshot(kefu: Kefu, tenant_id: int) -> Snapshot:
                 )
             )
         ).scalars()
+        # presence counts only while a console connection of the agent is live
+        live = await live_agent_ids(session, tenant_id, kefu.clock.now())
         agents: list[AgentState] = []
         staffed: set[str] = set()
         for a in agent_rows:
@@ -142,6 +145,8 @@ async def load_snapshot(kefu: Kefu, tenant_id: int) -> Snapshot:
                 depts.add(str(a.department_id))
                 staffed.add(str(a.department_id))
             presence = Presence(a.presence) if a.presence in PRESENCES else Presence.OFFLINE
+            if a.id not in live:
+                presence = Presence.OFFLINE
             agents.append(
                 AgentState(
                     str(a.id),
@@ -229,8 +234,8 @@ async def claim(kefu: Kefu, tenant_id: int, conversation_id: int, agent_id: int)
         if conv is None or conv.status != Status.QUEUED or conv.assignee_id is not None:
             return False
         agent = await lock_agent(tx, actor, agent_id)
-        if agent.presence != Presence.ONLINE:
-            return False
+        if agent.presence != Presence.ONLINE or not await has_live_console(tx, agent.id):
+            return False  # never hand a customer to a ghost
         try:
             await assign(tx, conv, agent, by_agent_id=None)
         except Conflict:

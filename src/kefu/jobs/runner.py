@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from sqlalchemy import select
 
 from kefu.actions.callbacks import sweep_callbacks
+from kefu.actions.console_presence import sweep_dead_consoles
 from kefu.actions.context import Kefu
 from kefu.actions.escalation import SweepResult, sweep_all_due
 from kefu.actions.presence_watch import sweep_presence
@@ -32,6 +33,7 @@ class TickResult:
     sla: SweepResult = field(default_factory=SweepResult)
     callbacks_overdue: int = 0
     requeued: list[str] = field(default_factory=list)
+    dead_consoles_requeued: list[str] = field(default_factory=list)
     assigned: int = 0
     jobs: int = 0
 
@@ -66,6 +68,7 @@ async def tick(kefu: Kefu) -> TickResult:
     result = TickResult()
     result.sla = await sweep_all_due(kefu)
     result.callbacks_overdue = await sweep_callbacks(kefu)
+    result.dead_consoles_requeued = await sweep_dead_consoles(kefu)
     result.requeued = await sweep_presence(kefu)
     for tenant_id in await tenants_needing_a_pass(kefu):
         result.assigned += len(await run_queue_pass(kefu, tenant_id))

@@ -89,6 +89,19 @@ class Agent(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
 
+class ConsoleLease(Base):
+    """One live console connection of an agent (docs/presence.md): renewed by every
+    heartbeat, deleted when the socket closes; a row past `expires_at` belongs to a
+    process that died. An agent is routable only while one of these is live."""
+
+    __tablename__ = "console_leases"
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    tenant_id: Mapped[int] = mapped_column(ForeignKey("tenants.id"), index=True)
+    agent_id: Mapped[int] = mapped_column(ForeignKey("agents.id"), index=True)
+    opened_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
+
+
 class Customer(Base):
     """A member of the marketplace (external_id) or an anonymous visitor (visitor_id)."""
 

@@ -67,7 +67,11 @@ REASON_ZH = {
     "reopened": "重新打开",
     "customer_replied": "客户回复",
     "customer_reopened": "客户再次咨询",
+    "agent_offline": "客服已离线，重新排队",
+    "connection_lost": "客服连接已断开，重新排队",
+    "signed_out": "客服已退出登录，重新排队",
 }
+PRESENCE_ZH = {"online": "在线", "busy": "忙碌", "away": "离开", "offline": "离线"}
 PRESENCE = [("online", "在线"), ("busy", "忙碌"), ("offline", "离线")]
 
 
@@ -228,6 +232,7 @@ async def list_partial(
             "tab": tab,
             "departments": departments,
             "agents": agents,
+            "presence_labels": PRESENCE_ZH,
             "customers": customers,
             "previews": previews,
             "labels": STATUS_LABELS_ZH,

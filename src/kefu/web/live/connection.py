@@ -19,6 +19,7 @@ from typing import Any
 
 from starlette.websockets import WebSocket
 
+from kefu.actions import console_presence
 from kefu.actions import conversations as conv_actions
 from kefu.actions.access import access_conversation_by_public_id
 from kefu.actions.context import ActorKind, Kefu
@@ -68,6 +69,30 @@ class LiveConnection:
     # -- life cycle -------------------------------------------------------------------
 
     async def run(self) -> None:
+        await self._presence(console_presence.do_open_console)
+        try:
+            await self._run()
+        finally:
+            await self._presence_closed()
+
+    async def _presence(self, step: Any) -> None:
+        """The console lease of a staff connection (docs/presence.md); a failure is
+        logged, never fatal for the socket (the lease then runs out on its own)."""
+        try:
+            await step(self.kefu, self.actor, self.id, self.config.heartbeat_seconds)
+        except Exception:
+            log.exception("console lease failed", extra={"connection": self.id})
+
+    async def _presence_closed(self) -> None:
+        try:
+            # shielded: a server shutting down cancels us, the lease must still go
+            await asyncio.shield(
+                console_presence.do_close_console(self.kefu, self.actor, self.id)
+            )
+        except Exception:
+            log.exception("console lease close failed", extra={"connection": self.id})
+
+    async def _run(self) -> None:
         tasks = [
             asyncio.create_task(self._read_loop()),
             asyncio.create_task(self._write_loop()),
@@ -134,6 +159,7 @@ class LiveConnection:
                 self.fail(CLOSE_HEARTBEAT)
                 return
             self.last_ping = self._now()
+            await self._presence(console_presence.do_renew_console)
             with contextlib.suppress(ConnectionGone):
                 await self.enqueue(frames.PING)
 
@@ -335,6 +361,8 @@ class LiveConnection:
                     for message in batch:
                         if message.get("type") == "conversation":
                             latest[str(message.get("conversation_id"))] = message
+                        elif message.get("type") == "presence":
+                            latest[f"presence:{message.get('agent_id')}"] = message
                     for message in latest.values():
                         clean = {k: v for k, v in message.items() if k not in _PRIVATE_KEYS}
                         await self.enqueue(frames.dumps(clean))

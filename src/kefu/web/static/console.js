@@ -252,17 +252,47 @@
       e.target.value = "";
     }
     if (e.target.id === "presence" || e.target.id === "capacity") {
-      api("PUT", "/api/v1/agents/me/presence", {
-        presence: $("#presence").value, capacity: +$("#capacity").value,
-      }).then(function (me) {
-        toast("状态：" + ({ online: "在线", busy: "忙碌", offline: "离线", away: "离开" }[me.presence] || me.presence));
-        refreshListsSoon();
-      }, function (err) { toast(err.message, true); });
+      remember($("#presence").value);
+      setPresence($("#presence").value, true);
     }
   });
   $("#logout").addEventListener("click", function () {
+    remember(null);
     api("POST", "/api/v1/auth/logout").finally(function () { location.href = "/console/login"; });
   });
+
+  /* ---------- presence (docs/presence.md) ----------
+   * The server sets an agent offline as soon as their last console socket closes or
+   * stops answering heartbeats. A reload closes the old socket, so the status chosen in
+   * this tab is kept in sessionStorage (gone with the tab) and restored once the new
+   * socket is live; closing the tab or 退出 leaves the agent offline. */
+  var PRESENCE_ZH = { online: "在线", busy: "忙碌", offline: "离线", away: "离开" };
+  function remember(value) {
+    try { if (value) sessionStorage.setItem("kefu-presence", value); else sessionStorage.removeItem("kefu-presence"); } catch (e) { /* private mode */ }
+  }
+  function remembered() {
+    try { return sessionStorage.getItem("kefu-presence"); } catch (e) { return null; }
+  }
+  function setPresence(value, announceIt) {
+    return api("PUT", "/api/v1/agents/me/presence", { presence: value, capacity: +$("#capacity").value })
+      .then(function (me) {
+        $("#presence").value = me.presence;
+        if (announceIt) toast("状态：" + (PRESENCE_ZH[me.presence] || me.presence));
+        refreshListsSoon();
+      }, function (err) { toast(err.message, true); });
+  }
+  function restorePresence() {
+    var wanted = remembered();
+    if (wanted && wanted !== "offline" && $("#presence").value !== wanted) setPresence(wanted, false);
+  }
+  function onPresence(f) {
+    refreshListsSoon();
+    if (f.agent_id !== ME) return;
+    $("#presence").value = f.presence;
+    if (f.presence !== "offline") return;
+    if (f.reason === "connection_lost" && ready) restorePresence(); // our old socket (reload) closed
+    else if (f.reason === "signed_out") toast("您已在其他页面退出，状态已设为离线", true);
+  }
 
   var typingTimer = null;
   function setTyping(on, name) {
@@ -298,17 +328,21 @@
       if (f.type === "welcome") {
         ready = true; backoff = 1000; live("实时");
         wsSend({ type: "subscribe_tenant" });
+        restorePresence();
         if (state.open) wsSend({ type: "subscribe", conversation_id: state.open, after_seq: state.lastSeq });
       } else if (f.type === "event" && f.conversation_id === state.open) fetchEvents();
       else if (f.type === "conversation") {
         refreshListsSoon();
         if (f.conversation_id === state.open && f.seq > state.lastSeq) fetchEvents();
-      } else if (f.type === "typing" && f.conversation_id === state.open && f.who === "customer") setTyping(f.on, f.name);
+      } else if (f.type === "presence") onPresence(f);
+      else if (f.type === "typing" && f.conversation_id === state.open && f.who === "customer") setTyping(f.on, f.name);
       else if (f.type === "ping") wsSend({ type: "pong" });
     };
     sock.onclose = function (e) {
       if (ws !== sock) return;
       ws = null; ready = false; live("轮询");
+      // without a live socket the server has set us offline (no new customers)
+      $("#presence").value = "offline";
       if (e.code === 4401) { location.href = "/console/login"; return; }
       setTimeout(connect, backoff);
       backoff = Math.min(backoff * 2, 30000);
