@@ -9,7 +9,10 @@ from typing import Any
 
 import pytest
 
+from kefu.actions import agents as agent_actions
+from kefu.actions import console_presence
 from kefu.actions import conversations as conv_actions
+from kefu.actions.presence_leases import lease_length
 from kefu.actions.presence_watch import sweep_presence
 from kefu.actions.queueing import run_queue_pass
 from kefu.jobs.runner import tick
@@ -116,3 +119,37 @@ async def test_grace_period_is_a_tenant_setting(desk: Desk) -> None:
     desk.clock.advance(timedelta(seconds=11))
     assert public_id in await sweep_presence(desk.kefu)
     assert (await desk.conv(public_id)).status == "queued"  # nobody else online
+
+
+async def test_nobody_is_assigned_to_an_agent_whose_console_lease_ran_out(desk: Desk) -> None:
+    """A process died holding alice's only console: before any sweep has noticed, the
+    queue already treats her as absent."""
+    alice = desk.staff("alice")
+    await console_presence.do_open_console(desk.kefu, alice, "dying-process", 1.0)
+    await agent_actions.do_set_presence(desk.kefu, alice, "online")
+    desk.clock.advance(lease_length(1.0) + timedelta(seconds=1))
+    public_id = await desk.handoff()
+    conv = await desk.conv(public_id)
+    assert conv.status == "queued" and conv.assignee_id is None
+    assert (await desk.agent("alice")).presence == "online"  # not swept yet
+    await desk.online("bob")  # the queue pass runs again: still not alice
+    assert (await desk.conv(public_id)).assignee_id != desk.world.agents["alice"]
+
+
+async def test_closing_the_last_console_requeues_waiting_customers_only(desk: Desk) -> None:
+    """A customer nobody answered yet goes back to the queue at once; one already being
+    helped stays with the agent for the grace period (presence_watch)."""
+    await desk.online("alice")
+    helped = await desk.handoff("m1")
+    waiting = await desk.handoff("m2")
+    assert (await desk.conv(waiting)).assignee_id == desk.world.agents["alice"]
+    await desk.say(desk.staff("alice"), helped, "您好，我来帮您查")
+    await desk.say(desk.customer("m1"), helped, "好的")
+    connection = f"desk-{desk.world.tenant_id}-{desk.world.agents['alice']}"
+    requeued = await console_presence.do_close_console(desk.kefu, desk.staff("alice"), connection)
+    assert requeued == [waiting]
+    assert (await desk.agent("alice")).presence == "offline"
+    assert (await desk.conv(waiting)).status == "queued"
+    assert (await desk.conv(helped)).assignee_id == desk.world.agents["alice"]
+    desk.clock.advance(seconds=121)
+    assert helped in await sweep_presence(desk.kefu)

@@ -22,8 +22,8 @@ from datetime import datetime, timedelta
 from sqlalchemy import delete, exists, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from kefu.actions.conversation_status import set_status
 from kefu.actions.context import Tx
+from kefu.actions.conversation_status import set_status
 from kefu.domain.conversation_state import AuthorType, EventType, Status
 from kefu.realtime.broker import tenant_channel
 from kefu.storage.models import Agent, ConsoleLease, Conversation, Event

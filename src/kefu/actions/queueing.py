@@ -27,8 +27,8 @@ from sqlalchemy import func, select
 
 from kefu.actions.assignment import assign, lock_agent
 from kefu.actions.context import Actor, ActorKind, Kefu, TimelineFact, transaction
-from kefu.actions.presence_leases import has_live_console, live_agent_ids
 from kefu.actions.conversation_status import ACTIVE_FOR_AGENT
+from kefu.actions.presence_leases import has_live_console, live_agent_ids
 from kefu.clock import ensure_aware
 from kefu.domain.conversation_state import AuthorType, EventType, Priority, Status
 from kefu.domain.priority import PriorityLabel, Urgency, priority_score, vip_level
@@ -378,6 +378,8 @@ FREES_OR_FILLS = frozenset(
 
 
 def _changes_the_queue(fact: TimelineFact) -> bool:
+    if fact.seq == 1 and fact.status == Status.QUEUED:
+        return True  # a conversation born in the queue (no bot): someone may take it now
     if fact.type == EventType.STATUS_CHANGE:
         return bool(
             fact.data.get("to") in FREES_OR_FILLS or fact.data.get("from") in FREES_OR_FILLS

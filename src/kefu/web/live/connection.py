@@ -86,9 +86,7 @@ class LiveConnection:
     async def _presence_closed(self) -> None:
         try:
             # shielded: a server shutting down cancels us, the lease must still go
-            await asyncio.shield(
-                console_presence.do_close_console(self.kefu, self.actor, self.id)
-            )
+            await asyncio.shield(console_presence.do_close_console(self.kefu, self.actor, self.id))
         except Exception:
             log.exception("console lease close failed", extra={"connection": self.id})
 
