@@ -1,12 +1,12 @@
 from __future__ import annotations
 
-from kefu.nlu.entities import extract_entities
-from kefu.nlu.normalise import normalise
+from kefu.nlu.entities import all_of, entity_text, extract_entities
+from kefu.nlu.pipeline import understand
 
 
 def kinds(text: str) -> dict[str, list[str]]:
     out: dict[str, list[str]] = {}
-    for e in extract_entities(normalise(text)):
+    for e in understand(text).entities:
         out.setdefault(e.kind, []).append(e.value)
     return out
 
@@ -46,3 +46,38 @@ def test_gazetteer_aliases() -> None:
     assert kinds("吃鸡的uc没到")["product"] == ["和平精英"]
     assert kinds("腾讯视频会员")["product"] == ["腾讯视频会员"]
     assert kinds("一百块")["amount"] == ["100"]
+
+
+def test_wechat_ids_keep_underscores_and_dashes() -> None:
+    assert kinds("加我微信 kameng_kf01 是官方吗")["wechat"] == ["kameng_kf01"]
+    assert kinds("vx: Kefu-Service_88 让我加")["wechat"] == ["kefu-service_88"]
+    assert kinds("weixin:abc_def-12")["wechat"] == ["abc_def-12"]
+
+
+def test_phones_with_separators_and_service_numbers() -> None:
+    assert kinds("打我电话138 0013 8000")["phone"] == ["13800138000"]
+    assert kinds("+86 138-0013-8000 是谁")["phone"] == ["13800138000"]
+    assert kinds("客服电话 400-600-8899 对吗")["phone"] == ["4006008899"]
+    assert kinds("4006008899是你们的吗")["phone"] == ["4006008899"]
+    assert kinds("座机 021-61234567")["phone"] == ["02161234567"]
+
+
+def test_sub_domains_and_look_alikes() -> None:
+    assert kinds("pay.kameng.com 是你们的吗")["website"] == ["pay.kameng.com"]
+    assert kinds("https://kameng-com.cn/login 让我登录")["website"] == [
+        "https://kameng-com.cn/login"
+    ]
+
+
+def test_every_order_number_in_a_message() -> None:
+    got = kinds("訂單 KM20261125000123456 和 D202611250001234，还有 2026112512345678901")
+    assert got["order_no"] == ["KM20261125000123456", "D202611250001234", "2026112512345678901"]
+    assert kinds("订单号 2026 1125 1234 5678 901 没到")["order_no"] == ["2026112512345678901"]
+    ents = extract_entities(entity_text("km20261125000123456 km20261125000123456"))
+    assert all_of(ents, "order_no") == ["KM20261125000123456"]
+
+
+def test_phone_is_not_an_order_and_qq_is_not_a_phone() -> None:
+    got = kinds("QQ 800012345，手机 13800138000")
+    assert got["qq"] == ["800012345"] and got["phone"] == ["13800138000"]
+    assert "order_no" not in got

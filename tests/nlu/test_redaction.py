@@ -1,5 +1,8 @@
 from __future__ import annotations
 
+from hypothesis import given
+from hypothesis import strategies as st
+
 from kefu.domain.redaction import id_checksum_ok, luhn_ok, redact
 
 VALID_CARD = "6222021234567890128"  # passes Luhn
@@ -28,15 +31,20 @@ def test_bank_card_with_spaces() -> None:
     assert r.kinds == ("bank_card",)
 
 
-def test_luhn_invalid_number_untouched() -> None:
-    assert not redact("卡 6222021234567890123").changed
+def test_luhn_invalid_card_number_is_still_masked() -> None:
+    # a mistyped or made-up card number is a card number all the same
+    r = redact("卡 6222021234567890123")
+    assert r.kinds == ("bank_card",)
+    assert "6222021234567890123" not in r.text and r.text.endswith("0123")
 
 
 def test_id_number() -> None:
     r = redact(f"身份证 {VALID_ID}")
     assert r.kinds == ("id_number",)
     assert VALID_ID not in r.text
-    assert not redact("身份证 110105194912310021").changed
+    # the checksum does not decide: a plausible birth date does
+    assert redact("身份证 110105194912310021").kinds == ("id_number",)
+    assert not redact("编号 110105194913310021").changed  # month 13: not a birth date
 
 
 def test_password_and_code() -> None:
@@ -63,3 +71,83 @@ def test_order_phone_qq_amount_untouched() -> None:
         "卡密是多少",
     ]:
         assert not redact(text).changed, text
+
+
+# --- shape and context, not checksums (issue 10) ---
+
+MASKED = [
+    ("银行卡号 6217 0000 1111 2222 333 扣了两次", "bank_card", "6217 0000 1111 2222"),
+    ("card number 4111-1111-1111-1112", "bank_card", "4111-1111-1111-1112"),
+    ("尾号是 6228480402564890018 那张卡", "bank_card", "6228480402564890018"),
+    ("我的信用卡 5200 8282 8282 8211 被刷了", "bank_card", "5200 8282 8282 8211"),
+    ("提现到账户 9558801001114925678 一直没到", "bank_card", "9558801001114925678"),
+    ("身份证号码 320106198808081234 实名认证不过", "id_number", "320106198808081234"),
+    ("證件號 44030419951212567X", "id_number", "44030419951212567X"),
+    ("验证码是刚收到的 483920 你看下", "sms_code", "483920"),
+    ("驗證碼 772615 有人叫我給他", "sms_code", "772615"),
+    ("the code is 551904", "sms_code", "551904"),
+    ("刚才那个客服要我的短信验证码，我给了 903311", "sms_code", "903311"),
+    ("693512是验证码吗 有人问我要", "sms_code", "693512"),
+    ("校验码：0481", "sms_code", "0481"),
+    ("密碼係 qwe12345", "password", "qwe12345"),
+    ("mima shi abc998877", "password", "abc998877"),
+    ("my password is Hunter2024", "password", "Hunter2024"),
+    ("pwd: zz88991", "password", "zz88991"),
+    ("登录密码abc123456登不上", "password", "abc123456"),
+    ("卡密 KM7H-99QX-22PL-0031 用不了", "card_secret", "KM7H-99QX"),
+]
+
+
+def test_secrets_by_shape_and_context() -> None:
+    for text, kind, secret in MASKED:
+        r = redact(text)
+        assert kind in r.kinds, (text, r)
+        assert secret not in r.text, (text, r.text)
+
+
+KEPT = [
+    "订单号 2026 1125 1234 5678 901 没到账",
+    "订单 D202611250001234 充了58元",
+    "2026112512345678901 这个单怎么还没发货",
+    "手机 138 0013 8000 联系我",
+    "+86 138-0013-8000",
+    "客服电话 400-600-8899 是真的吗",
+    "两个号码 13800138000 13900139000",
+    "QQ 800012345 说是客服",
+    "2026-11-25 10:30 付了 ¥100",
+    "我的密码忘了，重置不了",
+    "password reset link never came",
+    "验证码收不到，等了10分钟",
+    "验证码发到 13800138000 了吗",
+    "卡密是多少",
+    "卡尾号1234",
+    "order no. 6222021234567890 shows failed",
+]
+
+
+def test_order_phone_qq_amount_date_stay_visible() -> None:
+    for text in KEPT:
+        r = redact(text)
+        assert not r.changed, (text, r)
+
+
+@given(
+    st.from_regex(r"1[3-9][0-9]{9}", fullmatch=True),
+    st.sampled_from(["手机", "电话 ", "", "call "]),
+)
+def test_any_mobile_number_stays_visible(phone: str, prefix: str) -> None:
+    assert phone in redact(f"{prefix}{phone} 联系我").text
+
+
+@given(
+    st.from_regex(r"6[0-9]{15,18}", fullmatch=True), st.sampled_from(["卡号", "银行卡 ", "尾号是"])
+)
+def test_any_card_number_after_a_payment_word_is_masked(card: str, key: str) -> None:
+    r = redact(f"{key}{card} 扣了钱")
+    assert card not in r.text and "bank_card" in r.kinds
+
+
+@given(st.from_regex(r"202[5-7](0[1-9]|1[0-2])(0[1-9]|1[0-9]|2[0-8])[0-9]{8,12}", fullmatch=True))
+def test_any_date_prefixed_order_number_stays_visible(order_no: str) -> None:
+    assert order_no in redact(f"{order_no} 没到账").text
+    assert order_no in redact(f"订单号 {order_no} 卡号在哪看").text

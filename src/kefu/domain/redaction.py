@@ -1,34 +1,43 @@
 """Mask secrets in a customer message before it is stored or shown (pure, no I/O).
 
-Masked kinds (``Redaction.kinds``):
+Secrets are found by their *shape and context*, not by checksums: a hurried customer
+mistypes a digit, and a scammer's made-up card number fails Luhn just as well — both
+must still be masked. Masked kinds (``Redaction.kinds``):
 
-- ``password``     value after 密码 / 口令 / pwd / password (``密码是 abc123`` -> ``密码是 ******``)
-- ``sms_code``     4–8 digits after 验证码 / 校验码 / 动态码 / code
+- ``password``     the value after 密码 / 密碼 / 口令 / mima / password / passwd / pwd / pw
+                   (with 是 / 为 / : / = or without, when the value has a digit)
+- ``sms_code``     4–8 digits within a few characters of 验证码 / 驗證碼 / 校验码 / 动态码 /
+                   短信码 / 确认码 / code / OTP (words may stand between: "验证码是刚收到的
+                   483920"), or just before "是验证码"
 - ``card_secret``  card codes (卡密, 兑换码, 激活码, cdkey): bearer secrets
-- ``id_number``    18-character PRC ID numbers with a valid ISO 7064 mod 11-2 checksum
-- ``bank_card``    13–19 digit numbers (spaces/dashes allowed) passing Luhn; the last 4
-                   digits stay visible (``**** **** **** 1234``)
+- ``id_number``    18-character PRC ID numbers with a plausible birth date (checksum not
+                   required); the last 4 stay visible
+- ``bank_card``    runs of 15–19 digits (spaces / dashes allowed) in a payment context
+                   (银行卡, 卡号, 信用卡, card, 尾号 …) or shaped like a card (starting 3–6);
+                   the last 4 stay visible (``**** **** **** 1234``)
 
-Never masked: order numbers (``KM`` + digits, or digits right after 订单/单号), phone
-numbers (11 digits, too short for a card and never after a secret keyword unless the
-customer says it is a password), QQ numbers, amounts, and a lone last-4 of a card.
+Never masked: order numbers (letter prefix + digits, date-prefixed digit runs such as
+``2026112512345678901`` also typed with spaces, or anything right after 订单 / 单号),
+phone numbers (11-digit mobiles, +86, 400 / 800 numbers, landlines), QQ numbers,
+amounts, dates and times, and a lone last-4 of a card.
 """
 
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from datetime import date
 
-__all__ = ["Redaction", "id_checksum_ok", "luhn_ok", "redact"]
+__all__ = ["MASK", "Redaction", "id_checksum_ok", "luhn_ok", "plausible_id_number", "redact"]
 
 MASK = "******"
 
-# Full-width digits/latin -> ASCII, so "６２２２..." is caught too.
+# Full-width digits/latin/punctuation -> ASCII, so "６２２２..." is caught too.
 _FULLWIDTH = {
     cp: cp - 0xFEE0
     for lo, hi in ((0xFF10, 0xFF19), (0xFF21, 0xFF3A), (0xFF41, 0xFF5A))
     for cp in range(lo, hi + 1)
-}
+} | {0x3000: 0x20, 0xFF1A: ord(":"), 0xFF1D: ord("=")}
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,7 +51,8 @@ class Redaction:
 
 
 def luhn_ok(digits: str) -> bool:
-    """Luhn (mod 10) check of a digit string."""
+    """Luhn (mod 10) check of a digit string (kept for callers that want it; redaction
+    itself does not require it)."""
     if not digits.isdigit():
         return False
     total = 0
@@ -62,71 +72,138 @@ _ID_CHECK = "10X98765432"
 
 def id_checksum_ok(number: str) -> bool:
     """ISO 7064 mod 11-2 checksum of an 18-character PRC resident ID number."""
-    if len(number) != 18 or not number[:17].isdigit():
+    if not plausible_id_number(number):
         return False
     total = sum(int(d) * w for d, w in zip(number[:17], _ID_WEIGHTS, strict=True))
-    if _ID_CHECK[total % 11] != number[17].upper():
+    return _ID_CHECK[total % 11] == number[17].upper()
+
+
+def plausible_id_number(number: str) -> bool:
+    """18 characters shaped like a PRC ID: region code, a real birth date between 1900
+    and 2030, sequence, and a digit or X — whatever the checksum says."""
+    if len(number) != 18 or not number[:17].isdigit() or number[17] not in "0123456789Xx":
         return False
-    year, month, day = int(number[6:10]), int(number[10:12]), int(number[12:14])
-    return 1900 <= year <= 2100 and 1 <= month <= 12 and 1 <= day <= 31
+    if number[0] == "0":
+        return False
+    try:
+        born = date(int(number[6:10]), int(number[10:12]), int(number[12:14]))
+    except ValueError:
+        return False
+    return 1900 <= born.year <= 2030
 
 
-_ORDER_TOKEN = r"(?!km\d{8})(?!KM\d{8})"
-_FILLER = r"(?:\s*(?:是|为|是:|是：|改成了?|改为|设置成|设成|设为|就是|发你|给你|:|：|=)\s*|\s*)"
+_SEP = (
+    r"(?:\s*(?:是|为|係|系|(?i:shi)\b|是:|改成了?|改为|设置成|设成|设为|设的是|就是|发你|给你"
+    r"|:|=|is)\s*)"
+)
 
+_PASSWORD_KEY = (
+    r"(?:支付|登录|登陆|游戏|账号|帐号|賬號|帳號|qq|QQ|原|新)?(?:密码|密碼|口令)"
+    r"|(?<![A-Za-z])(?i:mima|password|passwd|pwd|pw)(?![A-Za-z])"
+)
+# with an explicit separator any 4–40 printable characters; without one the value must
+# contain a digit ("密码abc123", "pwd 9988aa"), so "password reset" stays readable
 _PASSWORD_RE = re.compile(
-    r"(?P<key>(?:支付|登录|登陆|游戏|账号|帐号|qq|QQ)?(?:密码|口令)|(?i:pwd|passwd|password|pass))"
-    + _FILLER
-    + r"(?P<val>"
-    + _ORDER_TOKEN
-    + r"[!-~]{4,40})"
+    r"(?P<key>" + _PASSWORD_KEY + r")"
+    r"(?:" + _SEP + r"(?P<val>[!-~]{4,40})"
+    r"|\s*(?P<val2>(?=[!-~]*\d)[!-~]{4,40}))"
+)
+_CODE_KEY = (
+    r"验证码|驗證碼|验证吗|校验码|校驗碼|动态码|動態碼|动态密码|短信码|确认码|安全码|"
+    r"(?<![A-Za-z])(?i:code|otp|sms)(?![A-Za-z])"
 )
 _CODE_RE = re.compile(
-    r"(?P<key>验证码|校验码|动态码|短信码|确认码|(?i:code))"
-    r"[^\d。！？!?\n]{0,6}?"
-    r"(?<!\d)(?P<val>\d{4,8})(?![\d])"
+    r"(?P<key>" + _CODE_KEY + r")"
+    r"[^\d。！？!?\n]{0,12}?"
+    r"(?<!\d)(?P<val>\d{4,8})(?![\d\-/.:年月日号元块分秒次个])"
+)
+_CODE_BEFORE_RE = re.compile(
+    r"(?<![\d\-])(?P<val>\d{4,8})(?!\d)\s*(?:就是|是|这个是|为)?\s*(?:短信)?(?:" + _CODE_KEY + r")"
 )
 _CARD_SECRET_RE = re.compile(
-    r"(?P<key>卡密|卡号密码|卡号和密码|充值卡密码|兑换码|激活码|(?i:cd-?key))"
-    + _FILLER
-    + r"(?P<val>"
-    + _ORDER_TOKEN
-    + r"[A-Za-z0-9][A-Za-z0-9\-]{5,63}"
-    r"(?:[\s/,，]+" + _ORDER_TOKEN + r"(?=[A-Za-z0-9\-]*\d)[A-Za-z0-9\-]{4,64})?)"
+    r"(?P<key>卡密|卡號密碼|卡号密码|卡号和密码|充值卡密码|兑换码|兌換碼|激活码|激活碼|(?i:cd-?key))"
+    + r"(?:"
+    + _SEP
+    + r"|\s*)"
+    + r"(?P<val>(?=[A-Za-z0-9\-]*\d)[A-Za-z0-9][A-Za-z0-9\-]{5,63}"
+    r"(?:[\s/,，]+(?=[A-Za-z0-9\-]*\d)[A-Za-z0-9\-]{4,64})?)"
 )
-_DIGIT_RUN_RE = re.compile(r"(?<![A-Za-z0-9])[0-9](?:[ \-]?[0-9]){12,22}[0-9Xx]?(?![A-Za-z0-9])")
-_ORDER_CONTEXT_RE = re.compile(r"(订单|单号|流水|交易号|编号|工单)[号]?\s*[:：是为]?\s*$")
+# digit runs: digits with single spaces or dashes between them
+_DIGIT_RUN_RE = re.compile(r"(?<![A-Za-z0-9\-])[0-9](?:[ \-]?[0-9]){12,22}[Xx]?(?![A-Za-z0-9])")
+_ORDER_CONTEXT_RE = re.compile(
+    r"(订单|訂單|单号|單號|流水|交易号|交易號|编号|編號|工单|工單|order|no\.?)\s*[号號]?\s*[:是为]?\s*$",
+    re.IGNORECASE,
+)
+_PAYMENT_CONTEXT_RE = re.compile(
+    r"(银行卡|銀行卡|卡号|卡號|信用卡|储蓄卡|儲蓄卡|借记卡|借記卡|银联|銀聯|尾号|尾號|扣款卡|绑定的卡|"
+    r"綁定的卡|付款卡|收款卡|账户|賬戶|帐户|提现到|提現到|(?i:card|visa|master|bank|account))"
+)
+_DATE_PREFIX_RE = re.compile(r"^20[2-3]\d(0[1-9]|1[0-2])(0[1-9]|[12]\d|3[01])")
+_MOBILE_RE = re.compile(r"^(?:86)?1[3-9]\d{9}$")
 
 
 def _mask_key_value(pattern: re.Pattern[str], kind: str, text: str, found: list[str]) -> str:
     def sub(m: re.Match[str]) -> str:
+        group = "val" if m.groupdict().get("val") is not None else "val2"
+        value = m.group(group)
+        trimmed = value.rstrip(",.;:!?)]}'\"，。")
+        if not trimmed:
+            return m.group(0)
         found.append(kind)
-        start, end = m.span("val")
-        value = m.group("val")
-        end -= len(value) - len(value.rstrip(",.;:!?)]}'\""))
         base = m.start()
+        start = m.start(group) - base
+        end = start + len(trimmed)
         whole = m.group(0)
-        return whole[: start - base] + MASK + whole[end - base :]
+        return whole[:start] + MASK + whole[end:]
 
     return pattern.sub(sub, text)
+
+
+def _is_order_like(compact: str, before: str) -> bool:
+    if _ORDER_CONTEXT_RE.search(before):
+        return True
+    # a letter prefix glued to the run ("D2026…", "KM…") is excluded by the run pattern;
+    # date-prefixed numbers are the marketplaces' order and trade numbers
+    return bool(_DATE_PREFIX_RE.match(compact))
 
 
 def _mask_numbers(text: str, found: list[str]) -> str:
     def sub(m: re.Match[str]) -> str:
         raw = m.group(0)
-        before = text[max(0, m.start() - 8) : m.start()]
-        if _ORDER_CONTEXT_RE.search(before):
-            return raw
+        before = text[max(0, m.start() - 12) : m.start()]
         compact = re.sub(r"[ \-]", "", raw)
-        if len(compact) == 18 and id_checksum_ok(compact):
+        if _is_order_like(compact, before[-8:]):
+            return raw
+        if len(compact) == 18 and plausible_id_number(compact):
             found.append("id_number")
             return "*" * 14 + compact[-4:]
-        if compact.isdigit() and 13 <= len(compact) <= 19 and luhn_ok(compact):
+        if not compact.isdigit() or not 15 <= len(compact) <= 19 or _MOBILE_RE.match(compact):
+            return _mask_parts(raw, found)
+        card_shaped = compact[0] in "3456" or luhn_ok(compact)
+        if card_shaped or _PAYMENT_CONTEXT_RE.search(before):
             found.append("bank_card")
             return "**** **** **** " + compact[-4:]
         return raw
 
     return _DIGIT_RUN_RE.sub(sub, text)
+
+
+def _mask_parts(raw: str, found: list[str]) -> str:
+    """A long run may be two numbers typed side by side ("13800138000 6222…"): look at
+    its space-separated parts on their own."""
+    parts = raw.split(" ")
+    if len(parts) < 2:
+        return raw
+    out = []
+    for part in parts:
+        compact = part.replace("-", "")
+        card_like = compact.isdigit() and 15 <= len(compact) <= 19 and compact[0] in "3456"
+        if card_like and not _DATE_PREFIX_RE.match(compact):
+            found.append("bank_card")
+            out.append("**** **** **** " + compact[-4:])
+            continue
+        out.append(part)
+    return " ".join(out)
 
 
 def redact(text: str) -> Redaction:
@@ -138,6 +215,7 @@ def redact(text: str) -> Redaction:
     out = _mask_key_value(_CARD_SECRET_RE, "card_secret", out, found)
     out = _mask_key_value(_PASSWORD_RE, "password", out, found)
     out = _mask_key_value(_CODE_RE, "sms_code", out, found)
+    out = _mask_key_value(_CODE_BEFORE_RE, "sms_code", out, found)
     out = _mask_numbers(out, found)
     if not found:
         return Redaction(text, ())

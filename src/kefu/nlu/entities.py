@@ -1,15 +1,20 @@
-"""Entity extraction from normalised text (see :func:`kefu.nlu.normalise.normalise`).
+"""Entity extraction from lightly normalised text (:func:`entity_text`: width, case,
+traditional -> simplified, nothing else: the full normalisation rewrites latin words
+such as "kefu" and would truncate ids like ``Kefu-Service_88``).
 
 Formats (the contract with the marketplace):
 
-- ``order_no``  ``KM`` + 14–20 digits (``KM20261122153012345``), or a plain 16–24 digit
-  number right after 订单 / 单号 / 订单号 / 流水号. Value upper-cased.
+- ``order_no``  letters + 12–24 digits (``KM20261122153012345``, ``D202611250001234``), a
+  date-prefixed 16–24 digit number (``2026112512345678901``), or 12–24 digits (spaces
+  allowed) right after 订单 / 单号 / 订单号 / 流水号; every one in the message, in order.
+  Value upper-cased, spaces removed.
 - ``amount``    ``¥100`` / ``100元`` / ``100.5块`` / ``一百块``; value is the number as a string.
 - ``time``      今天/昨天/前天/刚才, ``3点`` / ``下午3点半``, ``10分钟前`` / ``2小时前``,
                 ``2026-11-22 15:30``; value is the surface text (ISO for absolute dates).
-- ``phone``     mainland mobile numbers ``1[3-9]\\d{9}``.
-- ``qq``        5–11 digits after QQ / 扣扣 (normalised to ``qq``).
-- ``wechat``    an id after 微信 / vx / wx (normalised to 微信).
+- ``phone``     mobile numbers with or without +86 and separators (``138 0013 8000``),
+                400 / 800 service numbers, landlines (``021-61234567``); value digits only.
+- ``qq``        5–11 digits after QQ / 扣扣 / 企鹅.
+- ``wechat``    an id (letters, digits, ``_``, ``-``) after 微信 / vx / wx / weixin / V信.
 - ``website``   a domain such as ``kameng.com`` or ``https://pay.example.cn/x``.
 - ``agent_id``  工号 8012 / ``KF8012``; value upper-cased (``KF8012`` or ``8012``).
 - ``product``   a gazetteer of games and goods; value is the canonical name.
@@ -18,9 +23,12 @@ Formats (the contract with the marketplace):
 from __future__ import annotations
 
 import re
+import unicodedata
 from dataclasses import dataclass
 
-__all__ = ["PRODUCTS", "Entity", "extract_entities", "first"]
+from kefu.nlu.normalise import to_simplified
+
+__all__ = ["PRODUCTS", "Entity", "all_of", "entity_text", "extract_entities", "first"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,14 +71,27 @@ _PRODUCT_RE = re.compile(
     )
 )
 
-_ORDER_KM_RE = re.compile(r"(?<![a-z0-9])km\d{14,20}(?!\d)")
-_ORDER_PLAIN_RE = re.compile(
-    r"(?:订单号?|单号|流水号|交易号)\s*(?:是|为|:|：)?\s*(?P<no>\d{16,24})(?!\d)"
+_ORDER_PREFIXED_RE = re.compile(
+    r"(?<![a-z0-9_\-])(?!qq|kf|vx|wx|id|tel|no)(?P<p>[a-z]{1,3})(?P<d>\d{12,24})(?!\d)"
 )
-_PHONE_RE = re.compile(r"(?<![\d])1[3-9]\d{9}(?!\d)")
-_QQ_RE = re.compile(r"qq\s*(?:号码?|号是|是|为)?\s*[:：]?\s*(?P<v>[1-9]\d{4,10})(?!\d)")
+_ORDER_PLAIN_RE = re.compile(
+    r"(?:订单号?|单号|流水号|交易号|订单编号|order\s*(?:no\.?|number|#)?)\s*(?:是|为|:|：|#)?\s*"
+    r"(?P<no>\d(?:[ \-]?\d){11,23})(?!\d)"
+)
+_ORDER_DATED_RE = re.compile(
+    r"(?<![a-z0-9\-])(?P<no>20[2-3]\d(?:0[1-9]|1[0-2])(?:0[1-9]|[12]\d|3[01])\d{8,16})(?!\d)"
+)
+_PHONE_RE = re.compile(
+    r"(?<![\d\-])(?:\+?86[ \-]?)?(?P<v>1[3-9]\d(?:[ \-]?\d){8})(?![\d\-])"
+    r"|(?<![\d\-])(?P<s>[48]00[ \-]?\d{3}[ \-]?\d{4})(?![\d\-])"
+    r"|(?<![\d\-])(?P<l>0\d{2,3}-\d{7,8})(?![\d\-])"
+)
+_QQ_RE = re.compile(
+    r"(?:qq|扣扣|企鹅|q号)\s*(?:号码?|号是|是|为|号:|:)?\s*[:：]?\s*(?P<v>[1-9]\d{4,10})(?!\d)"
+)
 _WECHAT_RE = re.compile(
-    r"微信\s*(?:号|id)?\s*(?:是|为)?\s*[:：]?\s*(?P<v>[a-z][-_a-z0-9]{5,19}|1[3-9]\d{9})(?![a-z0-9])"
+    r"(?:微信|威信|薇信|v信|vx|wx|weixin|wechat)\s*(?:号|id)?\s*(?:是|为|:)?\s*[:：]?\s*"
+    r"(?P<v>[a-z][-_a-z0-9]{5,19}|1[3-9]\d{9})(?![a-z0-9_\-])"
 )
 _SITE_RE = re.compile(
     r"(?<![a-z0-9@.])(?:https?://)?(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+"
@@ -141,9 +162,11 @@ def extract_entities(text: str) -> list[Entity]:
         taken.append((start, end))
         found.append(Entity(kind, value, start, end))
 
-    for m in _ORDER_KM_RE.finditer(text):
+    for m in _ORDER_PREFIXED_RE.finditer(text):
         add("order_no", m.group(0).upper(), m.start(), m.end())
     for m in _ORDER_PLAIN_RE.finditer(text):
+        add("order_no", re.sub(r"[ \-]", "", m.group("no")), m.start("no"), m.end("no"))
+    for m in _ORDER_DATED_RE.finditer(text):
         add("order_no", m.group("no"), m.start("no"), m.end("no"))
     for m in _SITE_RE.finditer(text):
         add("website", m.group(0).rstrip("./"), m.start(), m.end())
@@ -155,7 +178,8 @@ def extract_entities(text: str) -> list[Entity]:
     for m in _WECHAT_RE.finditer(text):
         add("wechat", m.group("v"), m.start("v"), m.end("v"))
     for m in _PHONE_RE.finditer(text):
-        add("phone", m.group(0), m.start(), m.end())
+        group = next(g for g in ("v", "s", "l") if m.group(g))
+        add("phone", re.sub(r"\D", "", m.group(group)), m.start(group), m.end(group))
     for m in _ABS_TIME_RE.finditer(text):
         iso = f"{m.group('y')}-{int(m.group('mo')):02d}-{int(m.group('d')):02d}"
         if m.group("h"):
@@ -175,6 +199,20 @@ def extract_entities(text: str) -> list[Entity]:
         add("product", _ALIAS_TO_PRODUCT[m.group(0)], m.start(), m.end())
     found.sort(key=lambda e: e.start)
     return found
+
+
+def entity_text(raw: str) -> str:
+    """The text entities are read from: full-width folded, lower case, simplified
+    Chinese, runs of spaces collapsed. Unlike ``normalise`` it leaves latin words and
+    ids alone."""
+    out = unicodedata.normalize("NFKC", raw or "").lower()
+    out = to_simplified(out)
+    return re.sub(r"\s+", " ", out).strip()
+
+
+def all_of(entities: list[Entity] | tuple[Entity, ...], kind: str) -> list[str]:
+    """Values of every entity of ``kind``, in order, without repeats."""
+    return list(dict.fromkeys(e.value for e in entities if e.kind == kind))
 
 
 def first(entities: list[Entity] | tuple[Entity, ...], kind: str) -> str | None:

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 
 from kefu.domain.redaction import redact
 from kefu.nlu.classifier import IntentClassifier, features
-from kefu.nlu.entities import Entity, extract_entities
+from kefu.nlu.entities import Entity, entity_text, extract_entities
 from kefu.nlu.normalise import normalise
 from kefu.nlu.segment import segment
 from kefu.nlu.sentiment import Sentiment, detect_sentiment
@@ -78,7 +78,11 @@ class NluEngine:
         # Classify the redacted text: a secret must never become a feature.
         norm = normalise(redaction.text)
         tokens = tuple(segment(norm))
-        entities = tuple(extract_entities(norm))
+        # contacts, ids and order numbers from the lightly normalised text (the full
+        # normalisation rewrites latin words); goods named in pinyin or slang from both
+        entities = tuple(extract_entities(entity_text(redaction.text)))
+        if not any(e.kind == "product" for e in entities):
+            entities += tuple(e for e in extract_entities(norm) if e.kind == "product")
         prediction = self.classifier.predict(norm, feats=features(norm))
         sentiment = detect_sentiment(norm, raw)
         return Understanding(
