@@ -17,9 +17,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from kefu.actions import auth
 from kefu.actions.access import access_conversation_by_public_id, access_customer_by_id
 from kefu.actions.context import Actor
-from kefu.actions.listing import orders_of_customer, reference_maps, timeline_since
 from kefu.domain.conversation_state import STATUS_LABELS_ZH, Status
 from kefu.errors import KefuError
+from kefu.queries.listing import orders_of_customer, reference_maps, timeline_since
 from kefu.storage.models import Agent, Conversation, Customer, Department, Event
 from kefu.web.api.schemas import IdPath, KeyPath
 from kefu.web.api.sessions import client_ip, set_session_cookie

@@ -13,9 +13,9 @@ from prometheus_client import (
     Histogram,
     generate_latest,
 )
-from sqlalchemy import text
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from kefu.queries.health import database_error
 from kefu.web.deps import KefuDep
 
 router = APIRouter(tags=["operations"])
@@ -69,13 +69,10 @@ class MetricsMiddleware:
 
 @router.get("/healthz")
 async def healthz(kefu: KefuDep) -> JSONResponse:
-    try:
-        async with kefu.db.read() as session:
-            await session.execute(text("SELECT 1"))
-    except Exception as exc:  # the point is to report, not to crash
+    error = await database_error(kefu.db)
+    if error is not None:
         return JSONResponse(
-            {"status": "error", "database": "unreachable", "detail": type(exc).__name__},
-            status_code=503,
+            {"status": "error", "database": "unreachable", "detail": error}, status_code=503
         )
     return JSONResponse({"status": "ok", "database": "ok"})
 

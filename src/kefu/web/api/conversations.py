@@ -10,14 +10,14 @@ from kefu.actions import assignment
 from kefu.actions import conversations as conv_actions
 from kefu.actions.access import access_conversation_by_public_id
 from kefu.actions.context import Kefu
-from kefu.actions.listing import (
+from kefu.domain.conversation_state import Channel, Status
+from kefu.errors import InvalidInput
+from kefu.queries.listing import (
     ConversationFilters,
     list_conversations,
     reference_maps,
     timeline_since,
 )
-from kefu.domain.conversation_state import Channel, Status
-from kefu.errors import InvalidInput
 from kefu.storage.models import Conversation
 from kefu.web.api.schemas import (
     ERROR_RESPONSES,

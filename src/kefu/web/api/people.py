@@ -6,7 +6,6 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, Request, UploadFile
 from fastapi.responses import FileResponse
-from sqlalchemy import select
 
 from kefu.actions import agents as agent_actions
 from kefu.actions import commerce
@@ -18,9 +17,9 @@ from kefu.actions.access import (
     require_staff,
 )
 from kefu.actions.attachments import do_upload_attachment
-from kefu.actions.listing import orders_of_customer
 from kefu.errors import InvalidInput, NotFound
-from kefu.storage.models import Agent, Department
+from kefu.queries.listing import orders_of_customer
+from kefu.queries.people import active_agents
 from kefu.web.api.schemas import (
     ERROR_RESPONSES,
     AgentMe,
@@ -108,38 +107,22 @@ async def set_presence(body: PresenceUpdate, kefu: KefuDep, actor: ActorDep) -> 
 
 @router.get("/agents", tags=["agents"])
 async def list_agents(kefu: KefuDep, actor: ActorDep) -> list[AgentPublic]:
-    require_staff(actor)
-    async with kefu.db.read() as session:
-        agents = (
-            await session.execute(
-                select(Agent)
-                .where(Agent.tenant_id == actor.tenant_id, Agent.is_active.is_(True))
-                .order_by(Agent.agent_no)
-            )
-        ).scalars()
-        depts = {
-            d.id: d
-            for d in (
-                await session.execute(
-                    select(Department).where(Department.tenant_id == actor.tenant_id)
-                )
-            ).scalars()
-        }
-        out = []
-        for a in agents:
-            d = depts.get(a.department_id) if a.department_id else None
-            out.append(
-                AgentPublic(
-                    id=a.id,
-                    agent_no=a.agent_no,
-                    display_name=a.display_name,
-                    role=a.role,
-                    department=DepartmentRef(code=d.code, name=d.name) if d else None,
-                    presence=a.presence,
-                    capacity=a.capacity,
-                )
-            )
-    return out
+    return [
+        AgentPublic(
+            id=row.agent.id,
+            agent_no=row.agent.agent_no,
+            display_name=row.agent.display_name,
+            role=row.agent.role,
+            department=(
+                DepartmentRef(code=row.department.code, name=row.department.name)
+                if row.department
+                else None
+            ),
+            presence=row.agent.presence,
+            capacity=row.agent.capacity,
+        )
+        for row in await active_agents(kefu, actor)
+    ]
 
 
 @router.post("/attachments", status_code=201, tags=["attachments"])
