@@ -49,7 +49,8 @@ def test_expected_wait_from_handling_rate() -> None:
     assert est.reason is WaitReason.ESTIMATED
     assert est.expected_wait == timedelta(seconds=round(10 * 300 / 9))
     assert not est.offer_alternatives
-    assert est.describe_zh() == "您前面还有 9 位，预计等待约 6 分钟"
+    assert est.describe_zh() == "您前面还有 9 位，预计等待 4–9 分钟"  # 333 s × 3/4 … × 3/2
+    assert est.wait_range() == (timedelta(minutes=4), timedelta(minutes=9))
 
 
 def test_long_wait_offers_message_or_callback() -> None:

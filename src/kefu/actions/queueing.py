@@ -315,13 +315,23 @@ def estimates(snap: Snapshot, stats: HandlingStats) -> dict[str, WaitEstimate]:
     return out
 
 
+def wait_range_seconds(estimate: WaitEstimate | None) -> tuple[int | None, int | None]:
+    span = estimate.wait_range() if estimate else None
+    if span is None:
+        return None, None
+    return int(span[0].total_seconds()), int(span[1].total_seconds())
+
+
 def queue_message(public_id: str, estimate: WaitEstimate) -> dict[str, Any]:
     wait = estimate.expected_wait
+    low, high = wait_range_seconds(estimate)
     return {
         "type": "queue",
         "conversation_id": public_id,
         "position": estimate.position,
         "expected_wait_seconds": int(wait.total_seconds()) if wait is not None else None,
+        "expected_wait_min_seconds": low,
+        "expected_wait_max_seconds": high,
         "offer_alternatives": estimate.offer_alternatives,
         "reason": estimate.reason.value,
         "text": estimate.describe_zh(),

@@ -73,6 +73,10 @@ def capacity_of(agents: Iterable[AgentState], department: str | None = None) -> 
     return Capacity(len(online), slots, free)
 
 
+RANGE_LOW = 0.75
+RANGE_HIGH = 1.5
+
+
 class WaitReason(StrEnum):
     ESTIMATED = "estimated"
     NO_AGENT_ONLINE = "no_agent_online"
@@ -90,6 +94,18 @@ class WaitEstimate:
     def known(self) -> bool:
         return self.expected_wait is not None
 
+    def wait_range(self) -> tuple[timedelta, timedelta] | None:
+        """The expected wait as a range people can trust: handling times scatter around
+        their average, so say from 3/4 to 3/2 of it (whole minutes); None = unknown."""
+        if self.expected_wait is None:
+            return None
+        seconds = self.expected_wait.total_seconds()
+        if seconds <= 0:
+            return timedelta(0), timedelta(0)
+        low = max(1, math.floor(seconds * RANGE_LOW / 60))
+        high = max(low + 1, math.ceil(seconds * RANGE_HIGH / 60))
+        return timedelta(minutes=low), timedelta(minutes=high)
+
     def describe_zh(self) -> str:
         ahead = max(0, self.position - 1)
         head = f"您前面还有 {ahead} 位" if ahead else "您是下一位"
@@ -99,10 +115,11 @@ class WaitEstimate:
             else:
                 tail = "暂时无法估计等待时间"
             return f"{head}，{tail}"
-        minutes = math.ceil(self.expected_wait.total_seconds() / 60)
-        if minutes <= 0:
+        low, high = self.wait_range() or (timedelta(0), timedelta(0))
+        if high <= timedelta(0):
             return f"{head}，马上为您接入"
-        text = f"{head}，预计等待约 {minutes} 分钟"
+        low_m, high_m = int(low.total_seconds() // 60), int(high.total_seconds() // 60)
+        text = f"{head}，预计等待 {low_m}–{high_m} 分钟"
         if self.offer_alternatives:
             text += "，您也可以留言或预约回电"
         return text

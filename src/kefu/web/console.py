@@ -20,6 +20,7 @@ from kefu.actions.context import Actor
 from kefu.domain.conversation_state import STATUS_LABELS_ZH, Status
 from kefu.errors import KefuError
 from kefu.queries.listing import orders_of_customer, reference_maps, timeline_since
+from kefu.queries.sla_view import sla_view, tenant_settings, tenant_zone
 from kefu.storage.models import Agent, Conversation, Customer, Department, Event
 from kefu.web.api.schemas import IdPath, KeyPath
 from kefu.web.api.sessions import client_ip, set_session_cookie
@@ -70,6 +71,7 @@ REASON_ZH = {
     "agent_offline": "客服已离线，重新排队",
     "connection_lost": "客服连接已断开，重新排队",
     "signed_out": "客服已退出登录，重新排队",
+    "sla_reassign": "超时升级，重新分配",
 }
 PRESENCE_ZH = {"online": "在线", "busy": "忙碌", "away": "离开", "offline": "离线"}
 PRESENCE = [("online", "在线"), ("busy", "忙碌"), ("offline", "离线")]
@@ -224,6 +226,8 @@ async def list_partial(
         departments, agents = await reference_maps(session, rows)
         customers = await customers_of(session, rows)
         previews = await last_messages(session, rows)
+        settings = await tenant_settings(session, me.actor.tenant_id)
+    now = kefu.clock.now()
     return templates.TemplateResponse(
         request,
         "console/_list.html",
@@ -235,6 +239,7 @@ async def list_partial(
             "presence_labels": PRESENCE_ZH,
             "customers": customers,
             "previews": previews,
+            "sla": {c.id: sla_view(c, settings, now) for c in rows},
             "labels": STATUS_LABELS_ZH,
             "selected": selected,
         },
@@ -279,6 +284,7 @@ async def conversation_partial(
         conv = await access_conversation_by_public_id(session, me.actor, conversation_id)
         events, _more = await timeline_since(session, me.actor, conv, 0, 500)
         departments, agents = await reference_maps(session, [conv])
+        settings = await tenant_settings(session, me.actor.tenant_id)
         all_departments = list(
             (
                 await session.execute(
@@ -320,6 +326,8 @@ async def conversation_partial(
             "canned": canned,
             "status_labels": STATUS_ZH,
             "reasons": REASON_ZH,
+            "zone": tenant_zone(settings),
+            "sla": sla_view(conv, settings, kefu.clock.now()),
         },
     )
 
@@ -338,10 +346,17 @@ async def events_partial(
     async with kefu.db.read() as session:
         conv = await access_conversation_by_public_id(session, me.actor, conversation_id)
         events, _more = await timeline_since(session, me.actor, conv, after_seq, 500)
+        settings = await tenant_settings(session, me.actor.tenant_id)
     return templates.TemplateResponse(
         request,
         "console/_events.html",
-        {"events": events, "conv": conv, "status_labels": STATUS_ZH, "reasons": REASON_ZH},
+        {
+            "events": events,
+            "conv": conv,
+            "status_labels": STATUS_ZH,
+            "reasons": REASON_ZH,
+            "zone": tenant_zone(settings),
+        },
         headers={"X-Kefu-Status": conv.status, "X-Kefu-Last-Seq": str(conv.last_seq)},
     )
 

@@ -39,6 +39,8 @@ class QueuePublic(BaseModel):
     status: str
     position: int | None = Field(description="1 = next; null when not waiting")
     expected_wait_seconds: int | None = Field(description="null = unknown (never invented)")
+    expected_wait_min_seconds: int | None = Field(description="low end of the wait range")
+    expected_wait_max_seconds: int | None = Field(description="high end of the wait range")
     offer_alternatives: bool = Field(description="offer 留言 / 回电")
     reason: str | None
     text: str | None
@@ -68,6 +70,8 @@ async def queue_position(conversation_id: KeyPath, kefu: KefuDep, actor: ActorDe
         status=conv.status,
         position=info.position,
         expected_wait_seconds=int(wait.total_seconds()) if wait is not None else None,
+        expected_wait_min_seconds=queueing.wait_range_seconds(est)[0],
+        expected_wait_max_seconds=queueing.wait_range_seconds(est)[1],
         offer_alternatives=est.offer_alternatives if est else False,
         reason=est.reason.value if est else None,
         text=est.describe_zh() if est else None,

@@ -355,6 +355,26 @@
   }, 3000);
   setInterval(function () { if (ready) { refreshLists(); fetchEvents(); } }, 30000);
 
+  /* ---------- due times count down (the server renders date + time in the tenant's zone) ---------- */
+  function span(minutes) {
+    return minutes < 60 ? minutes + " 分钟" : Math.floor(minutes / 60) + " 小时 " + (minutes % 60) + " 分钟";
+  }
+  function tickDue() {
+    var now = Date.now();
+    document.querySelectorAll("[data-due]").forEach(function (d) {
+      var left = (Date.parse(d.getAttribute("data-due")) - now) / 1000;
+      var c = d.querySelector(".countdown");
+      if (!c) return;
+      var minutes = Math.ceil(Math.abs(left) / 60);
+      c.textContent = (left > 0 ? "剩余 " : "已超时 ") + span(minutes);
+      if (left <= 0 && d.getAttribute("data-state") !== "breached") {
+        d.setAttribute("data-state", "breached");
+        d.className = "due due-breached";
+      }
+    });
+  }
+  setInterval(tickDue, 30000);
+
   refreshLists();
   if (state.open) openConversation(state.open);
   connect();

@@ -23,7 +23,9 @@
       placeholder: "请输入您的问题…", bot: "智能助手", you: "我", agentNo: "工号",
       sending: "发送中…", failed: "未发送，网络恢复后自动重发", read: "已读",
       typing: "正在输入…", offline: "网络已断开，消息会在恢复后自动发送",
-      queue: "前面还有 {n} 人，预计等待约 {m} 分钟", queueUnknown: "前面还有 {n} 人，请稍候",
+      queuePos: "排队第 {p} 位", queueWait: "预计等待 {a}–{b} 分钟", queueSoon: "马上为您接入",
+      queueUnknown: "暂时无法估计等待时间",
+      handoffAfterLeave: "您的留言（工单号 {no}）已在人工队列中：客服上线后会按顺序接入，并在 {m} 分钟内回复您，无需重复留言。",
       queued: "已为您转接人工客服，请稍候…", handedOff: "已为您转人工",
       assigned: "客服 {name}（工号 {no}）为您服务", transferred: "已为您转接到 {dept}",
       resolved: "客服已将问题标记为已解决", reopened: "会话已重新打开", closed: "会话已关闭",
@@ -49,7 +51,9 @@
       attach: "Image", placeholder: "Type your question…", bot: "Assistant", you: "Me",
       agentNo: "ID", sending: "Sending…", failed: "Not sent yet; will retry when online",
       read: "Read", typing: "is typing…", offline: "Offline: messages will be sent when the network is back",
-      queue: "{n} ahead of you, about {m} min wait", queueUnknown: "{n} ahead of you, please wait",
+      queuePos: "Number {p} in the queue", queueWait: "expected wait {a}–{b} min", queueSoon: "connecting you now",
+      queueUnknown: "wait cannot be estimated yet",
+      handoffAfterLeave: "Your message (ticket {no}) is in the queue for a human: agents take it in order once online and reply within {m} minutes; no need to write again.",
       queued: "Connecting you to an agent…", handedOff: "Handed over to a human agent",
       assigned: "{name} (ID {no}) is helping you", transferred: "Transferred to {dept}",
       resolved: "The agent marked this as resolved", reopened: "Conversation reopened",
@@ -145,7 +149,7 @@
     '<div class="head"><span class="t"></span>' +
     '<button class="handoff" data-testid="kefu-handoff" type="button"></button>' +
     '<button class="x" type="button" aria-label="close">×</button></div>' +
-    '<div class="anns"></div><div class="nobody note" style="display:none"></div>' +
+    '<div class="anns"></div><div class="nobody note" data-testid="kefu-nobody" style="display:none"></div>' +
     '<div class="net"></div><div class="queue" data-testid="kefu-queue"></div>' +
     '<div class="verify note" style="display:none"></div>' +
     '<div class="log" aria-live="polite"></div>' +
@@ -221,7 +225,7 @@
   }
 
   function resetConversation() {
-    S.conv = null; S.lastSeq = 0; S.status = null; S.ratedAfter = 0; S.resolvedSeq = 0;
+    S.conv = null; S.lastSeq = 0; S.status = null; S.ratedAfter = 0; S.resolvedSeq = 0; S.leftNo = null;
     seen = {}; log.innerHTML = ""; save();
   }
 
@@ -326,7 +330,7 @@
       if (ev.data.to !== "queued") hideQueue();
     }
     if (ev.type === "handoff" && S.status === "bot") S.status = "queued";
-    if (ev.type === "assignment") { S.status = "assigned"; hideQueue(); }
+    if (ev.type === "assignment") { S.status = "assigned"; hideQueue(); showNobody(false); }
     if (ev.type === "rating") S.ratedAfter = ev.seq;
     var node;
     if (ev.type === "message" || ev.type === "bot_turn") {
@@ -429,11 +433,22 @@
   function showQueue(f) {
     if (S.status && S.status !== "queued") return;
     var q = $(".queue");
-    var n = f.position != null ? Math.max(0, f.position - 1) : 0;
-    q.textContent = f.expected_wait_seconds == null ? fmt(T.queueUnknown, { n: n })
-      : fmt(T.queue, { n: n, m: Math.max(1, Math.round(f.expected_wait_seconds / 60)) });
+    if (f.position == null) return;
+    // the banner follows the queue: shown only while nobody is online to take the chat
+    if (f.reason) showNobody(f.reason === "no_agent_online" || (config && config.open_now === false));
+    // position beside the wait: a range from measured handling times, or plainly unknown
+    q.textContent = "";
+    var pos = el("span", "qpos", fmt(T.queuePos, { p: f.position }));
+    pos.setAttribute("data-testid", "kefu-queue-position");
+    var wait;
+    if (f.expected_wait_max_seconds == null) wait = T.queueUnknown;
+    else if (f.expected_wait_max_seconds <= 0) wait = T.queueSoon;
+    else wait = fmt(T.queueWait, { a: Math.round(f.expected_wait_min_seconds / 60), b: Math.round(f.expected_wait_max_seconds / 60) });
+    var w = el("span", "qwait", wait);
+    w.setAttribute("data-testid", "kefu-queue-wait");
+    q.appendChild(pos); q.appendChild(document.createTextNode(" · ")); q.appendChild(w);
     if (f.offer_alternatives && !S.callbackAsked) {
-      q.appendChild(document.createTextNode(" "));
+      q.appendChild(document.createTextNode(" · "));
       var a = el("a", null, T.callbackOpen);
       a.setAttribute("data-testid", "kefu-callback-open");
       a.onclick = openCallbackForm;
@@ -684,11 +699,14 @@
     ensureConversation().then(function (conv) {
       return api("POST", "/api/v1/conversations/" + conv + "/handoff", { reason: "button" });
     }).then(function (c) {
-      if (c.status === "queued" && !$(".queue").style.display.match(/block/)) {
+      if (c.status === "queued") {
         S.status = "queued";
+        // the queue line right away (a pushed update may have gone out before we listened)
+        api("GET", "/api/v1/conversations/" + c.id + "/queue").then(showQueue, function () {});
+        if (S.leftNo) log.appendChild(sysLine(fmt(T.handoffAfterLeave, { no: S.leftNo, m: config ? config.promised_reply_minutes : 30 })));
       }
       fetchEvents();
-      if (config && !config.agents_online) showNobody(true);
+      if (config && !config.agents_online && c.status === "queued") showNobody(true);
     }).catch(function (e) {
       var line = sysLine(T.sendRejected + e.message);
       line.className = "err";
@@ -752,7 +770,7 @@
       }).then(function (conv) {
         card.remove();
         resetConversation();
-        S.conv = conv.id; S.status = conv.status; save();
+        S.conv = conv.id; S.status = conv.status; S.leftNo = conv.number; save();
         log.appendChild(sysLine(fmt(T.leaveDone, { no: conv.number, m: config ? config.promised_reply_minutes : 30 })));
         subscribe();
         fetchEvents();
