@@ -8,13 +8,14 @@ import sys
 from collections.abc import Awaitable, Callable
 from typing import TypeVar
 
+from pydantic import ValidationError
 from sqlalchemy import select
 
 from kefu.actions.context import Kefu, Role
 from kefu.clock import SystemClock
 from kefu.errors import KefuError
 from kefu.realtime.broker import InProcessBroker
-from kefu.settings import Settings, get_settings
+from kefu.settings import Settings, get_settings, refuse_weak_secret_on
 from kefu.storage.database import Database
 
 T = TypeVar("T")
@@ -77,14 +78,21 @@ def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
     from kefu.logging_setup import configure_logging
 
     configure_logging(settings.log_level, settings.log_json)
+    host = args.host or settings.host
+    try:
+        refuse_weak_secret_on(host, settings.secret_key)
+    except ValueError as exc:
+        print(f"错误 error [secret]: {exc}", file=sys.stderr)
+        return 2
     uvicorn.run(
         "kefu.web.app:create_app",
         factory=True,
-        host=args.host or settings.host,
+        host=host,
         port=args.port or settings.port,
         workers=args.workers,
         log_config=None,
-        proxy_headers=True,
+        # the client address comes from KEFU_TRUSTED_PROXIES (web/client_address.py)
+        proxy_headers=False,
         # back-pressure on sends keeps per-connection memory bounded (docs/protocol.md)
         ws="websockets-sansio",
     )
@@ -250,7 +258,12 @@ def main(argv: list[str] | None = None) -> int:
         args = argparse.Namespace(command=argv[0], rest=argv[1:])
     else:
         args = build_parser().parse_args(argv)
-    settings = get_settings()
+    try:
+        settings = get_settings()
+    except ValidationError as exc:
+        reasons = "; ".join(str(e.get("msg", "")) for e in exc.errors())
+        print(f"错误 error [settings]: {reasons}", file=sys.stderr)
+        return 2
     try:
         return COMMANDS[args.command](settings, args)
     except KefuError as exc:

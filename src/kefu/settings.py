@@ -2,14 +2,22 @@
 
 from __future__ import annotations
 
-from functools import lru_cache
+import ipaddress
+import os
+import secrets
+from functools import cached_property, lru_cache
 from pathlib import Path
 from typing import Literal
 
 from pydantic import Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from kefu.domain.signed_tokens import KeyRing
+
+# Published in this repository's history: never valid on an address others can reach.
 DEV_SECRET = "kefu-development-secret-do-not-use-in-production"
+PUBLISHED_SECRETS = frozenset({DEV_SECRET})
+SECRET_FILE = "secret_key"
 
 
 class Settings(BaseSettings):
@@ -21,7 +29,15 @@ class Settings(BaseSettings):
     # "aiosqlite": each call in a helper thread (docs/benchmarks.md has both)
     sqlite_driver: Literal["inline", "aiosqlite"] = "inline"
     redis_url: str | None = None
-    secret_key: str = DEV_SECRET
+    # empty: read var/secret_key, created with a random value on first start (0600)
+    secret_key: str = ""
+    # comma-separated keys that still verify tokens after a rotation (docs/security.md)
+    previous_secret_keys: str = ""
+    # comma-separated addresses / networks of reverse proxies whose X-Forwarded-For is
+    # believed; without them the socket's peer address is the client
+    trusted_proxies: str = ""
+    # bearer token for /metrics; without it /metrics answers loopback clients only
+    metrics_token: str | None = None
     host: str = "127.0.0.1"
     port: int = 8000
     base_url: str | None = None
@@ -35,6 +51,9 @@ class Settings(BaseSettings):
     login_max_failures: int = 5
     login_max_failures_per_ip: int = 50
     login_window_minutes: int = 15
+    anon_sessions_per_10min: int = 60
+    anon_tickets_per_10min: int = 20
+    anon_votes_per_10min: int = 60
     argon2_time_cost: int = 3
     argon2_memory_kib: int = 65536
     log_json: bool = True
@@ -58,12 +77,20 @@ class Settings(BaseSettings):
     @model_validator(mode="after")
     def _refuse_default_secret(self) -> Settings:
         if self.env == "production" and (
-            self.secret_key == DEV_SECRET or len(self.secret_key) < 32
+            self.secret_key in PUBLISHED_SECRETS or len(self.secret_key) < 32
         ):
             raise ValueError(
                 "KEFU_SECRET_KEY must be set to a random value of 32+ characters in production"
             )
+        if not self.secret_key:
+            self.secret_key = load_or_create_secret(self.data_dir / SECRET_FILE)
+        refuse_weak_secret_on(self.host, self.secret_key)
         return self
+
+    @cached_property
+    def signing_keys(self) -> KeyRing:
+        previous = [k.strip() for k in self.previous_secret_keys.split(",") if k.strip()]
+        return KeyRing.of(self.secret_key, previous)
 
     @property
     def secure_cookies(self) -> bool:
@@ -78,6 +105,45 @@ class Settings(BaseSettings):
     @property
     def attachments_dir(self) -> Path:
         return self.data_dir / "attachments"
+
+
+def is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
+def refuse_weak_secret_on(host: str, secret: str) -> None:
+    """A server others can reach never signs with a published or short secret."""
+    if not is_loopback(host) and (secret in PUBLISHED_SECRETS or len(secret) < 32):
+        raise ValueError(
+            f"refusing to serve on {host} with the published development secret (or one "
+            "shorter than 32 characters): unset KEFU_SECRET_KEY to use the generated one "
+            "under the data directory, or set a random value of 32+ characters"
+        )
+
+
+def load_or_create_secret(path: Path) -> str:
+    """The secret under var/: read it, or create it once with 0600 (safe when several
+    processes start together: the first to create it wins, the others read it)."""
+    try:
+        text = path.read_text().strip()
+    except FileNotFoundError:
+        text = ""
+    if text:
+        return text
+    path.parent.mkdir(parents=True, exist_ok=True)
+    value = secrets.token_urlsafe(48)
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        return path.read_text().strip()
+    with os.fdopen(fd, "w") as f:
+        f.write(value + "\n")
+    return value
 
 
 @lru_cache(maxsize=1)

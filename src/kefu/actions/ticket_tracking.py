@@ -31,7 +31,7 @@ def _digits(text: str) -> str:
 def tracking_token(kefu: Kefu, tenant_id: int, public_id: str, days: int = LINK_DAYS) -> str:
     exp = int((kefu.clock.now() + timedelta(days=days)).timestamp())
     return signed_tokens.sign(
-        {"k": "trk", "t": tenant_id, "c": public_id, "exp": exp}, kefu.settings.secret_key
+        {"k": "trk", "t": tenant_id, "c": public_id, "exp": exp}, kefu.settings.signing_keys
     )
 
 
@@ -43,7 +43,7 @@ class TrackingAccess:
 
 
 async def access_by_tracking_token(kefu: Kefu, token: str) -> TrackingAccess:
-    payload = signed_tokens.verify(token, kefu.settings.secret_key, kefu.clock.now())
+    payload = signed_tokens.verify(token, kefu.settings.signing_keys, kefu.clock.now())
     tenant_id, public_id = payload.get("t"), payload.get("c")
     if (
         payload.get("k") != "trk"

@@ -23,7 +23,7 @@ from kefu.queries.listing import orders_of_customer, reference_maps, timeline_si
 from kefu.queries.sla_view import sla_view, tenant_settings, tenant_zone
 from kefu.storage.models import Agent, Conversation, Customer, Department, Event
 from kefu.web.api.schemas import IdPath, KeyPath
-from kefu.web.api.sessions import client_ip, set_session_cookie
+from kefu.web.api.sessions import set_device_cookie, set_session_cookie, sign_in
 from kefu.web.deps import KefuDep
 from kefu.web.templating import templates
 
@@ -125,12 +125,13 @@ async def login_submit(
         error, status = "请输入邮箱和密码", 422
     else:
         try:
-            done = await auth.do_sign_in(kefu, email, password, client_ip(request))
+            done = await sign_in(kefu, request, email, password)
         except KefuError as exc:
             error, status = exc.message_zh, exc.status_code
         else:
             response = RedirectResponse("/console", status_code=303)
             set_session_cookie(kefu, response, done.cookie_value)
+            set_device_cookie(kefu, response, done.device_token)
             return response
     return templates.TemplateResponse(
         request, "console/login.html", {"error": error, "email": email}, status_code=status

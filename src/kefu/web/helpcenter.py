@@ -11,7 +11,7 @@ from fastapi import APIRouter, Path, Query, Request
 from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse, Response
 from sqlalchemy import select
 
-from kefu.actions import attachments, knowledge, opening, ticket_form, ticket_tracking
+from kefu.actions import attachments, knowledge, opening, throttles, ticket_form, ticket_tracking
 from kefu.actions.announcements import active_announcements
 from kefu.actions.context import Kefu
 from kefu.actions.escalation import do_request_escalation
@@ -19,6 +19,7 @@ from kefu.actions.transcripts import transcript_for
 from kefu.errors import KefuError, NotFound
 from kefu.storage.models import KbArticle, Tenant
 from kefu.web.api.tickets import attachment_of, load_tracking, render_transcript
+from kefu.web.client_address import client_address
 from kefu.web.deps import KefuDep
 from kefu.web.files import attachment_response
 from kefu.web.templating import templates
@@ -101,6 +102,7 @@ async def article_page(
 async def article_vote(slug: Slug, article: str, request: Request, kefu: KefuDep) -> Response:
     form = await request.form()
     helpful = str(form.get("helpful", "")) == "1"
+    await throttles.spend_anonymous(kefu, "vote", slug, client_address(request))
     row = await knowledge.do_vote_article(kefu, slug, article, helpful)
     if request.headers.get("hx-request"):
         return HTMLResponse(
@@ -150,6 +152,7 @@ async def ticket_form_page(
 
 @router.post("/{slug}/ticket", response_class=HTMLResponse)
 async def ticket_submit(slug: Slug, request: Request, kefu: KefuDep) -> HTMLResponse:
+    await throttles.spend_anonymous(kefu, "ticket", slug, client_address(request))
     data = await request.form()
     form = ticket_form.TicketForm.from_mapping(data)
     files = [

@@ -9,12 +9,13 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated
 
-from fastapi import APIRouter, Path, Query
+from fastapi import APIRouter, Path, Query, Request
 from pydantic import BaseModel, Field
 
-from kefu.actions import knowledge
+from kefu.actions import knowledge, throttles
 from kefu.storage.models import KbArticle
 from kefu.web.api.schemas import ERROR_RESPONSES, Strict
+from kefu.web.client_address import client_address
 from kefu.web.deps import ActorDep, KefuDep
 
 router = APIRouter(prefix="/api/v1/kb", tags=["knowledge"], responses=ERROR_RESPONSES)
@@ -138,8 +139,11 @@ async def read_article(kefu: KefuDep, slug: SlugPath, tenant: TenantSlug) -> Art
 
 
 @router.post("/articles/{slug}/vote")
-async def vote(kefu: KefuDep, slug: SlugPath, tenant: TenantSlug, body: VoteBody) -> ArticlePublic:
-    """有用 / 没用."""
+async def vote(
+    kefu: KefuDep, slug: SlugPath, tenant: TenantSlug, body: VoteBody, request: Request
+) -> ArticlePublic:
+    """有用 / 没用 (budgeted per client address)."""
+    await throttles.spend_anonymous(kefu, "vote", tenant, client_address(request))
     row = await knowledge.do_vote_article(kefu, tenant, slug, body.helpful)
     return ArticlePublic.build(row)
 

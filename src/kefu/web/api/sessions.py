@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Request, Response
 
-from kefu.actions import auth, visitors
+from kefu.actions import auth, throttles, visitors
 from kefu.actions.context import Kefu
 from kefu.storage.models import Agent, Department
 from kefu.web.api.schemas import (
@@ -19,13 +19,15 @@ from kefu.web.api.schemas import (
     WidgetSession,
     WidgetSessionRequest,
 )
+from kefu.web.client_address import client_address
 from kefu.web.deps import ActorDep, KefuDep
+from kefu.web.origins import refuse_cross_site
 
 router = APIRouter(prefix="/api/v1", tags=["auth"], responses=ERROR_RESPONSES)
 
 
 def client_ip(request: Request) -> str:
-    return request.client.host if request.client else "unknown"
+    return client_address(request)
 
 
 async def agent_me(kefu: Kefu, agent: Agent, csrf_token: str | None) -> AgentMe:
@@ -59,10 +61,32 @@ def set_session_cookie(kefu: Kefu, response: Response, value: str) -> None:
     )
 
 
+def set_device_cookie(kefu: Kefu, response: Response, value: str) -> None:
+    response.set_cookie(
+        auth.DEVICE_COOKIE,
+        value,
+        max_age=auth.DEVICE_DAYS * 86400,
+        httponly=True,
+        secure=kefu.settings.secure_cookies,
+        samesite="strict",
+        path="/",
+    )
+
+
+async def sign_in(kefu: Kefu, request: Request, email: str, password: str) -> auth.SignedIn:
+    """Sign-in for the API and the console: refused from another site (login CSRF);
+    the browser's device cookie spares a known device the failure delay."""
+    refuse_cross_site(request)
+    return await auth.do_sign_in(
+        kefu, email, password, client_ip(request), request.cookies.get(auth.DEVICE_COOKIE)
+    )
+
+
 @router.post("/auth/login")
 async def login(body: LoginRequest, request: Request, response: Response, kefu: KefuDep) -> AgentMe:
-    signed_in = await auth.do_sign_in(kefu, body.email, body.password, client_ip(request))
+    signed_in = await sign_in(kefu, request, body.email, body.password)
     set_session_cookie(kefu, response, signed_in.cookie_value)
+    set_device_cookie(kefu, response, signed_in.device_token)
     return await agent_me(kefu, signed_in.agent, signed_in.csrf_token)
 
 
@@ -77,22 +101,31 @@ async def logout(request: Request, kefu: KefuDep, actor: ActorDep) -> Response:
 
 
 @router.post("/widget/session")
-async def widget_session(body: WidgetSessionRequest, kefu: KefuDep) -> WidgetSession:
-    """Exchange the marketplace's signed identity token, or start an anonymous visitor."""
+async def widget_session(
+    body: WidgetSessionRequest, request: Request, kefu: KefuDep
+) -> WidgetSession:
+    """Exchange the marketplace's signed identity token, or start an anonymous visitor
+    (budgeted per client address)."""
     if body.identity_token:
         customer_id, token = await auth.do_widget_identity(kefu, body.tenant, body.identity_token)
     elif body.visitor_token:
         customer_id, token = await visitors.do_renew_visitor(kefu, body.tenant, body.visitor_token)
     else:
+        await throttles.spend_anonymous(
+            kefu, "widget-session", body.tenant, client_address(request)
+        )
         customer_id, token = await auth.do_create_visitor(kefu, body.tenant)
     return WidgetSession(customer_id=customer_id, token=token)
 
 
 @router.post("/widget/verify")
-async def widget_verify(body: VisitorVerify, kefu: KefuDep, actor: ActorDep) -> WidgetSession:
-    """An anonymous visitor proves who they are: order number + last 4 phone digits."""
+async def widget_verify(
+    body: VisitorVerify, request: Request, kefu: KefuDep, actor: ActorDep
+) -> WidgetSession:
+    """An anonymous visitor proves who they are: order number + last 4 phone digits.
+    Throttled per (tenant, order) and per client address, not per visitor."""
     customer_id, token = await visitors.do_verify_visitor(
-        kefu, actor, body.order_no, body.phone_last4
+        kefu, actor, body.order_no, body.phone_last4, client_address(request)
     )
     return WidgetSession(customer_id=customer_id, token=token)
 

@@ -14,7 +14,7 @@ from pydantic import BaseModel, Field
 from sqlalchemy import select
 
 from kefu.actions import announcements as ann
-from kefu.actions import attachments, opening, ticket_form, ticket_tracking
+from kefu.actions import attachments, opening, throttles, ticket_form, ticket_tracking
 from kefu.actions.access import access_attachment_by_public_id
 from kefu.actions.context import Kefu
 from kefu.actions.escalation import do_request_escalation
@@ -23,6 +23,7 @@ from kefu.clock import ensure_aware
 from kefu.domain.conversation_state import STATUS_LABELS_ZH, Status
 from kefu.storage.models import Announcement, Attachment, Conversation, Tenant
 from kefu.web.api.schemas import ERROR_RESPONSES, IdPath, KeyPath, RatingCreate, Strict
+from kefu.web.client_address import client_address
 from kefu.web.deps import ActorDep, KefuDep
 from kefu.web.templating import templates
 
@@ -181,7 +182,9 @@ class EscalateBody(Strict):
 @router.post("/api/v1/tickets", status_code=201)
 async def create_ticket(request: Request, kefu: KefuDep, tenant: TenantSlug) -> TrackingLink:
     """multipart/form-data: category, occurred_at, order_no, error_message, tried,
-    description, contact_phone, contact_email, attachments (files). 422 lists fields."""
+    description, contact_phone, contact_email, attachments (files). 422 lists fields.
+    Budgeted per client address."""
+    await throttles.spend_anonymous(kefu, "ticket", tenant, client_address(request))
     form = await request.form()
     files = [
         attachments.UploadedFile(
