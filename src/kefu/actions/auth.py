@@ -18,11 +18,10 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from kefu.actions import presence_leases
-from kefu.actions.access import require_supervisor
 from kefu.actions.context import Actor, ActorKind, Kefu, Role, transaction
 from kefu.clock import ensure_aware
 from kefu.domain import signed_tokens
-from kefu.errors import KefuError, NotFound, RateLimited, Unauthorized
+from kefu.errors import InvalidInput, KefuError, NotFound, RateLimited, Unauthorized
 from kefu.storage.models import (
     Agent,
     ApiToken,
@@ -241,7 +240,27 @@ class CreatedToken:
     plaintext: str
 
 
-async def create_api_token(kefu: Kefu, tenant_id: int, name: str) -> CreatedToken:
+# What a machine token may do (docs/security.md). Tokens made before scopes existed
+# were given all of them by migration 0009; no scope lets a machine manage tokens.
+TOKEN_SCOPES = ("commerce", "conversations", "knowledge")
+
+
+def check_scopes(scopes: list[str] | None) -> list[str]:
+    chosen = list(TOKEN_SCOPES) if scopes is None else sorted(set(scopes))
+    unknown = [s for s in chosen if s not in TOKEN_SCOPES]
+    if unknown or not chosen:
+        raise InvalidInput(
+            "invalid_scopes",
+            "权限范围无效，可选：" + "、".join(TOKEN_SCOPES),
+            "unknown or empty scopes; choose from " + ", ".join(TOKEN_SCOPES),
+        )
+    return chosen
+
+
+async def create_api_token(
+    kefu: Kefu, tenant_id: int, name: str, scopes: list[str] | None = None
+) -> CreatedToken:
+    chosen = check_scopes(scopes)
     prefix = secrets.token_hex(6)
     secret = secrets.token_urlsafe(32)
     plaintext = f"{MACHINE_PREFIX}{prefix}_{secret}"
@@ -251,6 +270,7 @@ async def create_api_token(kefu: Kefu, tenant_id: int, name: str) -> CreatedToke
             name=name[:100],
             prefix=prefix,
             token_hash=sha256_hex(plaintext),
+            scopes=chosen,
             created_at=tx.now,
         )
         tx.session.add(token)
@@ -258,24 +278,45 @@ async def create_api_token(kefu: Kefu, tenant_id: int, name: str) -> CreatedToke
     return CreatedToken(token=token, plaintext=plaintext)
 
 
-async def do_create_api_token(kefu: Kefu, actor: Actor, name: str) -> CreatedToken:
-    require_supervisor(actor)
-    if actor.role is not Role.ADMIN and actor.kind is ActorKind.STAFF:
+def require_admin(actor: Actor) -> None:
+    """Only a signed-in admin manages tokens: a machine token never mints, lists or
+    revokes tokens (one that could would outlive its own revocation)."""
+    if actor.kind is not ActorKind.STAFF or actor.role is not Role.ADMIN:
         raise NotFound("token", "令牌")
-    return await create_api_token(kefu, actor.tenant_id, name)
+
+
+async def do_create_api_token(
+    kefu: Kefu, actor: Actor, name: str, scopes: list[str] | None = None
+) -> CreatedToken:
+    require_admin(actor)
+    return await create_api_token(kefu, actor.tenant_id, name, scopes)
+
+
+async def list_api_tokens(kefu: Kefu, actor: Actor) -> list[ApiToken]:
+    require_admin(actor)
+    async with kefu.db.read() as session:
+        rows = await session.execute(
+            select(ApiToken).where(ApiToken.tenant_id == actor.tenant_id).order_by(ApiToken.id)
+        )
+        return list(rows.scalars())
 
 
 async def do_revoke_api_token(kefu: Kefu, actor: Actor, token_id: int) -> None:
-    if actor.kind is not ActorKind.STAFF or actor.role is not Role.ADMIN:
-        raise NotFound("token", "令牌")
+    require_admin(actor)
     async with transaction(kefu) as tx:
         token = await tx.session.get(ApiToken, token_id)
         if token is None or token.tenant_id != actor.tenant_id:
             raise NotFound("token", "令牌")
-        token.revoked_at = tx.now
+        token.revoked_at = token.revoked_at or tx.now
 
 
-async def authenticate_machine_token(kefu: Kefu, plaintext: str) -> Actor | None:
+@dataclass(frozen=True)
+class MachineAuth:
+    actor: Actor
+    scopes: frozenset[str]
+
+
+async def authenticate_machine_token(kefu: Kefu, plaintext: str) -> MachineAuth | None:
     body = plaintext[len(MACHINE_PREFIX) :]
     prefix, _, _secret = body.partition("_")
     async with kefu.db.read() as session:
@@ -286,7 +327,8 @@ async def authenticate_machine_token(kefu: Kefu, plaintext: str) -> Actor | None
         return None
     if not hmac.compare_digest(token.token_hash, sha256_hex(plaintext)):
         return None
-    return Actor(kind=ActorKind.MACHINE, tenant_id=token.tenant_id, token_id=token.id)
+    actor = Actor(kind=ActorKind.MACHINE, tenant_id=token.tenant_id, token_id=token.id)
+    return MachineAuth(actor=actor, scopes=frozenset(token.scopes or ()))
 
 
 def issue_customer_token(kefu: Kefu, tenant_id: int, customer_id: int, hours: int = 24) -> str:

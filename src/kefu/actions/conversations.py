@@ -112,7 +112,7 @@ async def do_create_conversation(kefu: Kefu, actor: Actor, new: NewConversation)
         status = Status.BOT if new.start_with_bot else Status.QUEUED
         conv = Conversation(
             tenant_id=actor.tenant_id,
-            number=await next_conversation_number(tx, kefu.settings.timezone),
+            number=await next_conversation_number(tx, kefu.settings.timezone, actor.tenant_id),
             public_id=new_public_id(),
             channel=new.channel.value,
             status=status.value,

@@ -89,7 +89,7 @@ async def open_ticket_in_tx(kefu: Kefu, tx: Tx, new: NewTicket) -> tuple[Convers
         ).scalar_one_or_none()
     conv = Conversation(
         tenant_id=new.tenant_id,
-        number=await next_conversation_number(tx, kefu.settings.timezone),
+        number=await next_conversation_number(tx, kefu.settings.timezone, new.tenant_id),
         public_id=new_public_id(),
         channel=new.channel.value,
         status=Status.QUEUED.value,

@@ -152,10 +152,11 @@ class Conversation(Base):
         Index("ix_conversations_tenant_status", "tenant_id", "status", "id"),
         Index("ix_conversations_first_response_due", "first_response_due_at"),
         Index("ix_conversations_resolution_due", "resolution_due_at"),
+        UniqueConstraint("tenant_id", "number"),
     )
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     tenant_id: Mapped[int] = mapped_column(ForeignKey("tenants.id"), index=True)
-    number: Mapped[str] = mapped_column(String(32), unique=True)
+    number: Mapped[str] = mapped_column(String(32))
     public_id: Mapped[str] = mapped_column(String(32), unique=True)
     channel: Mapped[str] = mapped_column(String(16))
     status: Mapped[str] = mapped_column(String(24))
@@ -247,6 +248,7 @@ class ApiToken(Base):
     name: Mapped[str] = mapped_column(String(100))
     prefix: Mapped[str] = mapped_column(String(16), unique=True)
     token_hash: Mapped[str] = mapped_column(String(64))
+    scopes: Mapped[list[str]] = mapped_column(JSON, default=list)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     last_used_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
@@ -282,9 +284,11 @@ class UsedNonce(Base):
 
 
 class NumberCounter(Base):
-    """Daily counter behind readable numbers KF-YYYYMMDD-NNNNNN."""
+    """Each tenant's daily counter behind readable numbers KF-YYYYMMDD-NNNNNN (one per
+    tenant, so no tenant learns another's daily volume from its numbers)."""
 
-    __tablename__ = "number_counters"
+    __tablename__ = "tenant_number_counters"
+    tenant_id: Mapped[int] = mapped_column(ForeignKey("tenants.id"), primary_key=True)
     day: Mapped[str] = mapped_column(String(8), primary_key=True)
     value: Mapped[int] = mapped_column(Integer)
 

@@ -30,12 +30,40 @@ def bearer_token(request: Request) -> str | None:
     return None
 
 
-async def actor_from_bearer(kefu: Kefu, token: str) -> Actor:
+# The scope a machine token needs, by path (first match wins); a path not listed needs
+# "conversations". /tokens is refused to every machine by the action (require_admin):
+# only a signed-in admin manages tokens.
+SCOPE_BY_PATH: tuple[tuple[str, str | None], ...] = (
+    ("/api/v1/tokens", None),
+    ("/api/v1/customers", "commerce"),
+    ("/api/v1/orders", "commerce"),
+    ("/api/v1/kb/", "knowledge"),
+)
+
+
+def scope_for_path(path: str) -> str | None:
+    for prefix, scope in SCOPE_BY_PATH:
+        if path.startswith(prefix):
+            return scope
+    return "conversations"
+
+
+def _scope_refused(scope: str) -> Forbidden:
+    err = Forbidden("此令牌没有这项权限", f"this token lacks the scope {scope!r}")
+    err.code = "scope_missing"
+    return err
+
+
+async def actor_from_bearer(kefu: Kefu, token: str, path: str = "") -> Actor:
     if token.startswith(auth.MACHINE_PREFIX):
-        actor = await auth.authenticate_machine_token(kefu, token)
-        if actor is None:
+        machine = await auth.authenticate_machine_token(kefu, token)
+        if machine is None:
             raise auth.invalid_token_error()
-        return actor
+        if path:
+            scope = scope_for_path(path)
+            if scope is not None and scope not in machine.scopes:
+                raise _scope_refused(scope)
+        return machine.actor
     if token.startswith(auth.CUSTOMER_PREFIX):
         return auth.authenticate_customer_token(kefu, token)
     raise auth.invalid_token_error()
@@ -44,7 +72,7 @@ async def actor_from_bearer(kefu: Kefu, token: str) -> Actor:
 async def get_actor(request: Request, kefu: KefuDep) -> Actor:
     token = bearer_token(request)
     if token is not None:
-        return await actor_from_bearer(kefu, token)
+        return await actor_from_bearer(kefu, token, request.url.path)
     cookie = request.cookies.get(auth.SESSION_COOKIE)
     if cookie:
         staff = await auth.authenticate_session(kefu, cookie)

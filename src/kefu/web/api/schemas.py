@@ -344,12 +344,35 @@ class WidgetSession(BaseModel):
     token: str
 
 
+TokenScope = Literal["commerce", "conversations", "knowledge"]
+TokenScopes = Annotated[list[TokenScope], Field(min_length=1, max_length=3)]
+
+
 class TokenCreate(Strict):
     name: Annotated[str, Field(min_length=1, max_length=100)]
+    # commerce (customers, orders), conversations (conversations, tickets, call-backs,
+    # queue), knowledge (managing articles); omitted: all three
+    scopes: (
+        Annotated[
+            list[Literal["commerce", "conversations", "knowledge"]],
+            Field(min_length=1, max_length=3),
+        ]
+        | None
+    ) = None
+
+
+class TokenPublic(BaseModel):
+    id: int
+    name: str
+    prefix: str
+    scopes: list[str]
+    created_at: datetime
+    revoked_at: datetime | None
 
 
 class TokenCreated(BaseModel):
     id: int
     name: str
     token: str
+    scopes: list[str] = []
     note: str = "只显示这一次，请妥善保存 / shown once, store it safely"

@@ -15,6 +15,7 @@ from kefu.web.api.schemas import (
     LoginRequest,
     TokenCreate,
     TokenCreated,
+    TokenPublic,
     VisitorVerify,
     WidgetSession,
     WidgetSessionRequest,
@@ -132,8 +133,31 @@ async def widget_verify(
 
 @router.post("/tokens", status_code=201)
 async def create_token(body: TokenCreate, kefu: KefuDep, actor: ActorDep) -> TokenCreated:
-    created = await auth.do_create_api_token(kefu, actor, body.name)
-    return TokenCreated(id=created.token.id, name=created.token.name, token=created.plaintext)
+    """Admins only (signed in); machine tokens never mint tokens."""
+    scopes = [str(s) for s in body.scopes] if body.scopes is not None else None
+    created = await auth.do_create_api_token(kefu, actor, body.name, scopes)
+    return TokenCreated(
+        id=created.token.id,
+        name=created.token.name,
+        token=created.plaintext,
+        scopes=list(created.token.scopes),
+    )
+
+
+@router.get("/tokens")
+async def list_tokens(kefu: KefuDep, actor: ActorDep) -> list[TokenPublic]:
+    """The tenant's machine tokens (never their secrets), revoked ones included."""
+    return [
+        TokenPublic(
+            id=t.id,
+            name=t.name,
+            prefix=t.prefix,
+            scopes=list(t.scopes or []),
+            created_at=t.created_at,
+            revoked_at=t.revoked_at,
+        )
+        for t in await auth.list_api_tokens(kefu, actor)
+    ]
 
 
 @router.delete("/tokens/{token_id}", status_code=204)
