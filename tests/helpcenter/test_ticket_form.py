@@ -55,7 +55,12 @@ def test_ticket_with_screenshot_and_pdf(client: TestClient, world: World) -> Non
     )
     assert out["number"].startswith("KF-")
     assert f"/help/{world.slug}/t/" in out["tracking_url"]
-    conv = _rows(client, Conversation, Conversation.number == out["number"])[0]
+    conv = _rows(
+        client,
+        Conversation,
+        Conversation.number == out["number"],
+        Conversation.tenant_id == world.tenant_id,
+    )[0]
     assert conv.channel == "ticket" and conv.status == "queued"
     assert conv.contact_email == "buyer@example.com" and conv.contact_phone_last4 == "5678"
     assert conv.details["order_no"] == "KM20261123100012345"

@@ -106,7 +106,13 @@ def _public_id(client: TestClient, number: str) -> str:
     async def go() -> str:
         async with kefu_of(client).db.read() as s:
             return (
-                await s.execute(select(Conversation.public_id).where(Conversation.number == number))
+                await s.execute(
+                    # numbers are per tenant: the newest conversation with it is this test's
+                    select(Conversation.public_id)
+                    .where(Conversation.number == number)
+                    .order_by(Conversation.id.desc())
+                    .limit(1)
+                )
             ).scalar_one()
 
     assert client.portal is not None
@@ -117,7 +123,12 @@ def _set_due(client: TestClient, number: str, due: object) -> None:
     async def go() -> None:
         async with kefu_of(client).db.write() as s:
             conv = (
-                await s.execute(select(Conversation).where(Conversation.number == number))
+                await s.execute(
+                    select(Conversation)
+                    .where(Conversation.number == number)
+                    .order_by(Conversation.id.desc())
+                    .limit(1)
+                )
             ).scalar_one()
             conv.first_response_due_at = due  # type: ignore[assignment]
             conv.first_responded_at = None

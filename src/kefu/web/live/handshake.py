@@ -36,7 +36,7 @@ async def identify(
 ) -> Identity:
     """The actor of a new connection, or Unauthorized."""
     if token:
-        actor = await actor_from_bearer(kefu, token)
+        actor = await actor_from_bearer(kefu, token, "/ws")
     else:
         cookie = cookies.get(auth.SESSION_COOKIE)
         if not cookie:
