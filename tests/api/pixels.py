@@ -13,4 +13,15 @@ def png_bytes(width: int = 8, height: int = 8, color: str = "red") -> bytes:
     return buf.getvalue()
 
 
-PDF_BYTES = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
+def pdf_bytes() -> bytes:
+    """A real one-page PDF (pypdf), as a scanned receipt would be."""
+    from pypdf import PdfWriter
+
+    writer = PdfWriter()
+    writer.add_blank_page(width=200, height=200)
+    buf = io.BytesIO()
+    writer.write(buf)
+    return buf.getvalue()
+
+
+PDF_BYTES = pdf_bytes()

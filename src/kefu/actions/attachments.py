@@ -5,43 +5,103 @@ from __future__ import annotations
 import hashlib
 import io
 import secrets
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from PIL import Image, UnidentifiedImageError
+from pypdf import PdfReader
+from pypdf.errors import PdfReadError
 from sqlalchemy import select
 
 from kefu.actions.context import Actor, ActorKind, Kefu, Tx, transaction
 from kefu.domain.numbering import new_public_id
-from kefu.errors import InvalidInput
+from kefu.domain.redaction import redact
+from kefu.errors import InvalidInput, KefuError
 from kefu.storage.models import Attachment, Conversation, Event
 
 IMAGE_FORMATS = {"PNG": "image/png", "JPEG": "image/jpeg", "GIF": "image/gif", "WEBP": "image/webp"}
+EXTENSIONS = {
+    "image/png": ".png",
+    "image/jpeg": ".jpg",
+    "image/gif": ".gif",
+    "image/webp": ".webp",
+    "application/pdf": ".pdf",
+}
+# 40 megapixels: any phone screenshot or photo; a header claiming more is refused
+# before a single row is decoded (a 30000 x 30000 PNG is 900 megapixels, ~2.7 GB).
+MAX_IMAGE_PIXELS = 40_000_000
+MAX_PDF_PAGES = 500
 
 
-def sniff_content_type(content: bytes) -> str:
-    """The type from the bytes themselves, never from the name or the client's claim."""
-    if content.startswith(b"%PDF-"):
-        return "application/pdf"
-    try:
-        with Image.open(io.BytesIO(content)) as img:
-            fmt = img.format or ""
-            img.verify()
-    except (UnidentifiedImageError, OSError, ValueError, SyntaxError):
-        fmt = ""
-    if fmt in IMAGE_FORMATS:
-        return IMAGE_FORMATS[fmt]
-    raise InvalidInput(
+class ImageTooLarge(KefuError):
+    status_code = 413
+
+    def __init__(self, width: int = 0, height: int = 0) -> None:
+        size = f"{width}×{height}" if width and height else ""
+        super().__init__(
+            "image_too_large",
+            f"图片尺寸太大{f'（{size}）' if size else ''}，请压缩到 4000 万像素以内再上传",
+            f"image dimensions too large{f' ({size})' if size else ''}; at most 40 megapixels",
+        )
+
+
+def _unsupported() -> InvalidInput:
+    return InvalidInput(
         "unsupported_file_type",
         "只支持图片（PNG、JPEG、GIF、WebP）和 PDF 文件",
         "only images (PNG, JPEG, GIF, WebP) and PDF files are accepted",
     )
 
 
-def safe_filename(name: str) -> str:
+def _is_real_pdf(content: bytes) -> bool:
+    """Parsed by pypdf: a header, a cross-reference table or stream, and pages."""
+    try:
+        reader = PdfReader(io.BytesIO(content), strict=False)
+        pages = len(reader.pages)
+    except (PdfReadError, ValueError, KeyError, TypeError, AttributeError, RecursionError):
+        return False
+    except Exception:  # pypdf raises many kinds on hostile input; none may become a 500
+        return False
+    return 0 < pages <= MAX_PDF_PAGES
+
+
+def sniff_content_type(content: bytes) -> str:
+    """The type from the bytes themselves, never from the name or the client's claim:
+    images opened and verified by Pillow with a pixel limit, PDFs parsed by pypdf."""
+    if content.startswith(b"%PDF-"):
+        if _is_real_pdf(content):
+            return "application/pdf"
+        raise _unsupported()
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            with Image.open(io.BytesIO(content)) as img:
+                fmt = img.format or ""
+                width, height = img.size
+                if width * height > MAX_IMAGE_PIXELS:
+                    raise ImageTooLarge(width, height)
+                img.verify()
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning):
+        raise ImageTooLarge() from None
+    except (UnidentifiedImageError, OSError, ValueError, SyntaxError, EOFError):
+        fmt = ""
+    if fmt in IMAGE_FORMATS:
+        return IMAGE_FORMATS[fmt]
+    raise _unsupported()
+
+
+def safe_filename(name: str, content_type: str | None = None) -> str:
+    """The name without a path or control characters, secrets masked, and (given the
+    detected type) the extension that type has: 发票.exe holding a PDF is 发票.pdf."""
     base = Path(name.replace("\\", "/")).name.strip() or "file"
-    return "".join(ch for ch in base if ch.isprintable() and ch not in '<>:"|?*')[:200] or "file"
+    clean = "".join(ch for ch in base if ch.isprintable() and ch not in '<>:"|?*')[:200] or "file"
+    clean = redact(clean).text
+    if content_type in EXTENSIONS:
+        stem = Path(clean).stem if "." in clean else clean
+        clean = (stem or "file")[:190] + EXTENSIONS[content_type]
+    return clean
 
 
 async def do_upload_attachment(
@@ -70,7 +130,7 @@ async def do_upload_attachment(
             public_id=public_id,
             uploader_type=actor.kind.value,
             uploader_id=actor.customer_id if actor.is_customer else actor.agent_id,
-            filename=safe_filename(filename),
+            filename=safe_filename(filename, content_type),
             content_type=content_type,
             size=len(content),
             sha256=digest,
@@ -154,7 +214,7 @@ async def attach_in_tx(
             event_id=event.id,
             uploader_type=ActorKind.CUSTOMER.value,
             uploader_id=conv.customer_id,
-            filename=safe_filename(f.filename),
+            filename=safe_filename(f.filename, content_type),
             content_type=content_type,
             size=len(f.content),
             sha256=digest,

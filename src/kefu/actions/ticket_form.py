@@ -7,7 +7,13 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from kefu.actions.attachments import UploadedFile, attach_in_tx, safe_filename, sniff_content_type
+from kefu.actions.attachments import (
+    ImageTooLarge,
+    UploadedFile,
+    attach_in_tx,
+    safe_filename,
+    sniff_content_type,
+)
 from kefu.actions.context import Kefu, transaction
 from kefu.actions.opening import NewTicket, new_contact_customer, open_ticket_in_tx, tenant_by_slug
 from kefu.actions.ticket_tracking import tracking_token
@@ -109,6 +115,9 @@ def check_ticket_form(kefu: Kefu, form: TicketForm, files: list[UploadedFile]) -
             break
         try:
             sniff_content_type(f.content)
+        except ImageTooLarge as exc:
+            errors["attachments"] = f"“{safe_filename(f.filename)}”：{exc.message_zh}"
+            break
         except KefuError:
             errors["attachments"] = f"“{safe_filename(f.filename)}” 不是图片或 PDF 文件"
             break

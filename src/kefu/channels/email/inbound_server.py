@@ -10,6 +10,8 @@ from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
+from kefu.errors import KefuError
+
 DEFAULT_MAX_MESSAGE_SIZE = 25 * 1024 * 1024
 
 
@@ -34,7 +36,8 @@ def _normalise(address: str) -> str:
 
 
 class InboundMailHandler:
-    """aiosmtpd handler. Unknown recipients get 550, oversized mail 552, callback errors 451."""
+    """aiosmtpd handler. Unknown recipients get 550, oversized mail 552, a mail kefu
+    refuses (KefuError) 554, other callback errors 451."""
 
     def __init__(
         self,
@@ -78,6 +81,10 @@ class InboundMailHandler:
         )
         try:
             await self.deliver(delivery)
+        except KefuError as exc:
+            # a refusal of this mail, not a passing fault: a 451 would make the sender
+            # retry it forever
+            return f"554 5.6.0 Message refused: {exc.message_en}"[:200]
         except Exception:
             return "451 4.3.0 Temporary failure, please try again later"
         return "250 Message accepted for delivery"
