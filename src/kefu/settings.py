@@ -38,6 +38,8 @@ class Settings(BaseSettings):
     trusted_proxies: str = ""
     # bearer token for /metrics; without it /metrics answers loopback clients only
     metrics_token: str | None = None
+    # SMS adapter for one-time codes ("log": the development adapter, docs/security.md)
+    sms_adapter: Literal["log"] = "log"
     host: str = "127.0.0.1"
     port: int = 8000
     base_url: str | None = None

@@ -129,3 +129,21 @@ def resolve(agent: As, public_id: str) -> None:
 
 
 __all__ = ["PDF_BYTES", "png_bytes"]
+
+
+def tracking_code_in(server: Any, to: str = "buyer@example.com") -> str:
+    """The one-time tracking code in the newest mail the local SMTP server received."""
+    import email
+    import email.policy
+    import re
+
+    for received in reversed(server.handler.received):
+        if to not in received.rcpt_tos:
+            continue
+        message = email.message_from_bytes(received.content, policy=email.policy.default)
+        body = message.get_body(preferencelist=("plain",))
+        assert body is not None
+        found = re.search(r"验证码：(\d{6})", body.get_content())
+        if found:
+            return found.group(1)
+    raise AssertionError("no tracking code was mailed")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from typing import Any
 
 from fastapi.testclient import TestClient
 from sqlalchemy import select
@@ -10,7 +11,7 @@ from sqlalchemy import select
 from kefu.clock import FakeClock
 from kefu.storage.models import Conversation
 from tests.api.conftest import kefu_of
-from tests.helpcenter.conftest import answer, file_ticket, resolve, track
+from tests.helpcenter.conftest import answer, file_ticket, resolve, track, tracking_code_in
 from tests.world import As, World
 
 
@@ -21,18 +22,34 @@ def _lookup(client: TestClient, slug: str, number: str, secret: str) -> int:
     return r.status_code
 
 
-def test_lookup_by_last4_or_email_and_wrong_guesses(client: TestClient, world: World) -> None:
+def _redeem(client: TestClient, slug: str, challenge: str, code: str) -> Any:
+    return client.post(
+        "/api/v1/tickets/lookup/code", json={"tenant": slug, "challenge": challenge, "code": code}
+    )
+
+
+def test_lookup_by_last4_sends_a_code_and_the_code_opens_the_ticket(
+    client: TestClient, world: World, smtp_server: Any
+) -> None:
     t = file_ticket(client, world.slug)
-    assert _lookup(client, world.slug, t["number"], "5678") == 200
-    assert _lookup(client, world.slug, t["number"].lower(), "BUYER@example.com") == 200
-    assert _lookup(client, world.slug, t["number"], "1234") == 404
-    assert _lookup(client, world.slug, t["number"], "other@example.com") == 404
-    assert _lookup(client, world.slug, "KF-20000101-000001", "5678") == 404
     r = client.post(
         "/api/v1/tickets/lookup",
-        json={"tenant": world.slug, "number": t["number"], "secret": "5678"},
+        json={"tenant": world.slug, "number": t["number"].lower(), "secret": "5678"},
     )
-    assert track(client, r.json()["token"])["number"] == t["number"]
+    assert r.status_code == 202, r.text
+    assert r.json()["channel"] == "email" and r.json()["sent_to"] == "b***@example.com"
+    assert "token" not in r.json()
+    code = tracking_code_in(smtp_server)
+    wrong = "000000" if code != "000000" else "111111"
+    assert _redeem(client, world.slug, r.json()["challenge"], wrong).status_code == 404
+    ok = _redeem(client, world.slug, r.json()["challenge"], code)
+    assert ok.status_code == 200, ok.text
+    assert track(client, ok.json()["token"])["number"] == t["number"]
+    assert _redeem(client, world.slug, r.json()["challenge"], code).status_code == 404  # once
+    # the e-mail address is never a secret; wrong digits and unknown numbers are refused
+    assert _lookup(client, world.slug, t["number"], "BUYER@example.com") == 404
+    assert _lookup(client, world.slug, t["number"], "1234") == 404
+    assert _lookup(client, world.slug, "KF-20000101-000001", "5678") == 404
 
 
 def test_lookup_is_throttled_per_number(client: TestClient, world: World, clock: FakeClock) -> None:
@@ -41,15 +58,17 @@ def test_lookup_is_throttled_per_number(client: TestClient, world: World, clock:
     for guess in ("0000", "1111", "2222", "3333", "4444"):
         assert _lookup(client, world.slug, t["number"], guess) == 404
     assert _lookup(client, world.slug, t["number"], "5678") == 429  # even the right one
-    assert _lookup(client, world.slug, other["number"], "5678") == 200  # per number
+    assert _lookup(client, world.slug, other["number"], "5678") == 202  # per number
     page = client.post(f"/help/{world.slug}/track", data={"number": t["number"], "secret": "5678"})
     assert page.status_code == 429 and "操作太频繁" in page.text
     assert t["number"] in page.text  # what was typed stays
     clock.advance(minutes=16)
-    assert _lookup(client, world.slug, t["number"], "5678") == 200
+    assert _lookup(client, world.slug, t["number"], "5678") == 202
 
 
-def test_signed_link_and_tampering(client: TestClient, world: World, clock: FakeClock) -> None:
+def test_signed_link_and_tampering(
+    client: TestClient, world: World, clock: FakeClock, smtp_server: Any
+) -> None:
     t = file_ticket(client, world.slug)
     page = client.get(f"/help/{world.slug}/t/{t['token']}")
     assert page.status_code == 200 and t["number"] in page.text and "已受理" in page.text
@@ -58,9 +77,12 @@ def test_signed_link_and_tampering(client: TestClient, world: World, clock: Fake
     assert client.get(f"/api/v1/tickets/track/{forged}").status_code == 401
     other = As(client, token=None)
     assert other.get(f"/help/other-tenant/t/{t['token']}").status_code == 404
+    step1 = client.post(f"/help/{world.slug}/track", data={"number": t["number"], "secret": "5678"})
+    assert step1.status_code == 200 and 'data-testid="code-form"' in step1.text
+    challenge = step1.text.split('name="challenge" value="', 1)[1].split('"', 1)[0]
     r = client.post(
-        f"/help/{world.slug}/track",
-        data={"number": t["number"], "secret": "5678"},
+        f"/help/{world.slug}/track/code",
+        data={"challenge": challenge, "code": tracking_code_in(smtp_server)},
         follow_redirects=False,
     )
     assert r.status_code == 303 and r.headers["location"].startswith(f"/help/{world.slug}/t/")

@@ -6,18 +6,19 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from kefu.actions.attachments import UploadedFile, attach_in_tx, do_upload_attachment
 from kefu.actions.context import Actor, ActorKind, Kefu, transaction
 from kefu.actions.conversations import do_post_message, do_rate_conversation
-from kefu.actions.opening import NewTicket, open_ticket_in_tx, tenant_by_slug
+from kefu.actions.opening import NewTicket, open_ticket_in_tx
 from kefu.actions.timeline import append_event
+from kefu.actions.tracking_codes import do_redeem_tracking_code
 from kefu.clock import ensure_aware
 from kefu.domain import signed_tokens
 from kefu.domain.conversation_state import AuthorType, Channel, EventType, Status, check_transition
-from kefu.errors import InvalidInput, KefuError, NotFound, RateLimited
-from kefu.storage.models import Conversation, Event, LoginAttempt, Tenant
+from kefu.errors import InvalidInput, NotFound
+from kefu.storage.models import Conversation, Event, Tenant
 
 LOOKUP_MAX_FAILURES = 5
 LOOKUP_WINDOW = timedelta(minutes=15)
@@ -65,60 +66,13 @@ async def access_by_tracking_token(kefu: Kefu, token: str) -> TrackingAccess:
     return TrackingAccess(tenant_id, public_id, actor)
 
 
-def _lookup_failed() -> KefuError:
-    return KefuError(
-        "ticket_lookup_failed",
-        "工单号与手机号后四位 / 邮箱不匹配",
-        "ticket number and phone last 4 / email do not match",
-        status_code=404,
-    )
-
-
 async def do_lookup_ticket(
-    kefu: Kefu, tenant_slug: str, number: str, secret: str, client_ip: str = ""
+    kefu: Kefu, tenant_slug: str, challenge: str, code: str, client: str = "unknown"
 ) -> str:
-    """Number + phone last 4 (or the email) -> a signed tracking token. Throttled per number."""
-    number = number.strip().upper().replace("－", "-")
-    secret = secret.strip()
-    now = kefu.clock.now()
-    async with transaction(kefu) as tx:
-        tenant = await tenant_by_slug(tx.session, tenant_slug)
-        key = f"track:{tenant.id}:{number[:40]}"
-        failures = (
-            await tx.session.execute(
-                select(func.count(LoginAttempt.id)).where(
-                    LoginAttempt.key == key,
-                    LoginAttempt.succeeded.is_(False),
-                    LoginAttempt.attempted_at > now - LOOKUP_WINDOW,
-                )
-            )
-        ).scalar_one()
-        if failures >= LOOKUP_MAX_FAILURES:
-            raise RateLimited(LOOKUP_WINDOW.total_seconds())
-        conv = (
-            await tx.session.execute(
-                select(Conversation).where(
-                    Conversation.tenant_id == tenant.id, Conversation.number == number
-                )
-            )
-        ).scalar_one_or_none()
-        ok = conv is not None and conv.customer_id is not None and _secret_matches(conv, secret)
-        tx.session.add(LoginAttempt(key=key, succeeded=ok, attempted_at=now))
-        if not ok or conv is None:
-            failed = True
-        else:
-            failed = False
-            public_id = conv.public_id
-    if failed:
-        raise _lookup_failed()
-    return tracking_token(kefu, tenant.id, public_id, days=1)
-
-
-def _secret_matches(conv: Conversation, secret: str) -> bool:
-    if "@" in secret:
-        return bool(conv.contact_email) and conv.contact_email == secret.lower()
-    digits = _digits(secret)
-    return len(digits) == 4 and conv.contact_phone_last4 == digits
+    """The code sent to the ticket's contact (tracking_codes) -> a one-day tracking
+    token. Number + digits alone, or the e-mail address, open nothing."""
+    tenant_id, public_id = await do_redeem_tracking_code(kefu, tenant_slug, challenge, code, client)
+    return tracking_token(kefu, tenant_id, public_id, days=1)
 
 
 # -- the customer adds information, rates --------------------------------------------------

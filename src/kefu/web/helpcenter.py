@@ -11,7 +11,15 @@ from fastapi import APIRouter, Path, Query, Request
 from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse, Response
 from sqlalchemy import select
 
-from kefu.actions import attachments, knowledge, opening, throttles, ticket_form, ticket_tracking
+from kefu.actions import (
+    attachments,
+    knowledge,
+    opening,
+    throttles,
+    ticket_form,
+    ticket_tracking,
+    tracking_codes,
+)
 from kefu.actions.announcements import active_announcements
 from kefu.actions.context import Kefu
 from kefu.actions.escalation import do_request_escalation
@@ -193,15 +201,35 @@ async def track_lookup(
 
 @router.post("/{slug}/track", response_class=HTMLResponse)
 async def track_lookup_submit(slug: Slug, request: Request, kefu: KefuDep) -> Response:
+    """Step 1: number + last 4 digits -> a code sent to the ticket's contact."""
     form = await request.form()
     number, secret = str(form.get("number", ""))[:40], str(form.get("secret", ""))[:254]
     try:
-        token = await ticket_tracking.do_lookup_ticket(
-            kefu, slug, number, secret, request.client.host if request.client else ""
+        sent = await tracking_codes.do_request_tracking_code(
+            kefu, slug, number, secret, client_address(request)
         )
     except KefuError as exc:
         ctx = await _page_context(
             kefu, request, slug, number=number, secret=secret, error=exc.message_zh
+        )
+        return _render("help/track_lookup.html", ctx, status_code=exc.status_code)
+    ctx = await _page_context(kefu, request, slug, number=number, secret="", error=None, sent=sent)
+    return _render("help/track_lookup.html", ctx)
+
+
+@router.post("/{slug}/track/code", response_class=HTMLResponse)
+async def track_code_submit(slug: Slug, request: Request, kefu: KefuDep) -> Response:
+    """Step 2: the code -> the tracking page."""
+    form = await request.form()
+    challenge, code = str(form.get("challenge", ""))[:2000], str(form.get("code", ""))[:12]
+    number = str(form.get("number", ""))[:40]
+    try:
+        token = await ticket_tracking.do_lookup_ticket(
+            kefu, slug, challenge, code, client_address(request)
+        )
+    except KefuError as exc:
+        ctx = await _page_context(
+            kefu, request, slug, number=number, secret="", error=exc.message_zh
         )
         return _render("help/track_lookup.html", ctx, status_code=exc.status_code)
     return RedirectResponse(f"/help/{slug}/t/{token}", 303)

@@ -14,7 +14,14 @@ from pydantic import BaseModel, Field
 from sqlalchemy import select
 
 from kefu.actions import announcements as ann
-from kefu.actions import attachments, opening, throttles, ticket_form, ticket_tracking
+from kefu.actions import (
+    attachments,
+    opening,
+    throttles,
+    ticket_form,
+    ticket_tracking,
+    tracking_codes,
+)
 from kefu.actions.access import access_attachment_by_public_id
 from kefu.actions.context import Kefu
 from kefu.actions.escalation import do_request_escalation
@@ -162,7 +169,21 @@ async def load_tracking(kefu: Kefu, access: ticket_tracking.TrackingAccess) -> T
 class LookupBody(Strict):
     tenant: Annotated[str, Field(min_length=1, max_length=64)]
     number: Annotated[str, Field(min_length=1, max_length=40)]
+    # the last 4 digits of the contact phone given on the ticket
     secret: Annotated[str, Field(min_length=1, max_length=254)]
+
+
+class CodeSentOut(BaseModel):
+    channel: str
+    sent_to: str
+    challenge: str
+    note: str = "验证码已发送，10 分钟内有效 / a code was sent, valid for 10 minutes"
+
+
+class CodeBody(Strict):
+    tenant: Annotated[str, Field(min_length=1, max_length=64)]
+    challenge: Annotated[str, Field(min_length=10, max_length=2000)]
+    code: Annotated[str, Field(min_length=1, max_length=12)]
 
 
 class TrackingLink(BaseModel):
@@ -203,13 +224,35 @@ async def create_ticket(request: Request, kefu: KefuDep, tenant: TenantSlug) -> 
     )
 
 
-@router.post("/api/v1/tickets/lookup")
-async def lookup(body: LookupBody, request: Request, kefu: KefuDep) -> TrackingLink:
-    """Ticket number + the phone's last 4 digits or the email. Throttled per number."""
-    ip = request.client.host if request.client else ""
-    token = await ticket_tracking.do_lookup_ticket(kefu, body.tenant, body.number, body.secret, ip)
+@router.post("/api/v1/tickets/lookup", status_code=202)
+async def lookup(body: LookupBody, request: Request, kefu: KefuDep) -> CodeSentOut:
+    """Ticket number + the phone's last 4 digits: a one-time code goes to the ticket's
+    contact (e-mail or SMS); redeem it at /api/v1/tickets/lookup/code. Throttled per
+    (tenant, number) and per client. The e-mail address is not accepted as a secret."""
+    sent = await tracking_codes.do_request_tracking_code(
+        kefu, body.tenant, body.number, body.secret, client_address(request)
+    )
+    return CodeSentOut(channel=sent.channel, sent_to=sent.sent_to, challenge=sent.challenge)
+
+
+@router.post("/api/v1/tickets/lookup/code")
+async def lookup_code(body: CodeBody, request: Request, kefu: KefuDep) -> TrackingLink:
+    """The challenge from /lookup + the code that was sent -> a one-day tracking link."""
+    token = await ticket_tracking.do_lookup_ticket(
+        kefu, body.tenant, body.challenge, body.code, client_address(request)
+    )
+    access = await ticket_tracking.access_by_tracking_token(kefu, token)
+    async with kefu.db.read() as session:
+        number = (
+            await session.execute(
+                select(Conversation.number).where(
+                    Conversation.tenant_id == access.tenant_id,
+                    Conversation.public_id == access.public_id,
+                )
+            )
+        ).scalar_one()
     return TrackingLink(
-        number=body.number.strip().upper(),
+        number=number,
         token=token,
         tracking_url=ticket_tracking.tracking_url(kefu, body.tenant, token),
     )
