@@ -28,8 +28,31 @@ class JsonFormatter(logging.Formatter):
         return json.dumps(out, ensure_ascii=False)
 
 
+class SecretMaskingFilter(logging.Filter):
+    """Logs are stored text too: the message and string extras pass the same redaction
+    as everything kefu stores, and tracking tokens in logged paths (uvicorn's access log)
+    are cut. Exempt: `kefu.sms`, the development SMS adapter, whose job is to show the
+    message it would have sent (docs/security.md)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if record.name == "kefu.sms":
+            return True
+        from kefu.actions.stored_text import mask
+        from kefu.web.access_log import scrub_tokens
+
+        message = record.getMessage()
+        clean = scrub_tokens(mask(message))
+        if clean != message:
+            record.msg, record.args = clean, None
+        for key, value in list(record.__dict__.items()):
+            if key not in _RESERVED and isinstance(value, str) and value:
+                record.__dict__[key] = scrub_tokens(mask(value))
+        return True
+
+
 def configure_logging(level: str = "INFO", as_json: bool = True) -> None:
     handler = logging.StreamHandler()
+    handler.addFilter(SecretMaskingFilter())
     handler.setFormatter(
         JsonFormatter()
         if as_json

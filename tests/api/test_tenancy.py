@@ -75,6 +75,9 @@ TENANT_PAGES: set[tuple[str, str]] = {
     ("POST", "/help/{slug}/ticket"),
     ("GET", "/help/{slug}/track"),
     ("POST", "/help/{slug}/track"),
+    # the signed challenge names its tenant and is refused under another slug
+    # (tests/security/test_tracking_proof.py)
+    ("POST", "/help/{slug}/track/code"),
 }
 
 
