@@ -16,8 +16,8 @@ from pypdf.errors import PdfReadError
 from sqlalchemy import select
 
 from kefu.actions.context import Actor, ActorKind, Kefu, Tx, transaction
+from kefu.actions.stored_text import mask_filename
 from kefu.domain.numbering import new_public_id
-from kefu.domain.redaction import redact
 from kefu.errors import InvalidInput, KefuError
 from kefu.storage.models import Attachment, Conversation, Event
 
@@ -97,7 +97,7 @@ def safe_filename(name: str, content_type: str | None = None) -> str:
     detected type) the extension that type has: 发票.exe holding a PDF is 发票.pdf."""
     base = Path(name.replace("\\", "/")).name.strip() or "file"
     clean = "".join(ch for ch in base if ch.isprintable() and ch not in '<>:"|?*')[:200] or "file"
-    clean = redact(clean).text
+    clean = mask_filename(clean)
     if content_type in EXTENSIONS:
         stem = Path(clean).stem if "." in clean else clean
         clean = (stem or "file")[:190] + EXTENSIONS[content_type]

@@ -44,12 +44,23 @@ def mask(text: str) -> str:
     return redact(text).text if text else text
 
 
+def mask_filename(name: str) -> str:
+    """A file's name: the part before the extension is masked as text (a secret
+    followed by ".png" is still a secret)."""
+    stem, dot, ext = name.rpartition(".")
+    if not dot or not stem or len(ext) > 8:
+        return mask(name)
+    return mask(stem) + dot + ext
+
+
 def mask_json(value: Any, key: str | None = None) -> Any:
     """Mask the string values of TEXT_KEYS, at any depth; everything else as it is."""
     if isinstance(value, dict):
         return {k: mask_json(v, k) for k, v in value.items()}
     if isinstance(value, list):
         return [mask_json(v, key) for v in value]
+    if isinstance(value, str) and key == "filename":
+        return mask_filename(value)
     if isinstance(value, str) and key in TEXT_KEYS:
         return mask(value)
     return value
@@ -70,7 +81,7 @@ def _mask_row(row: object) -> None:
             if masked != row.details:
                 row.details = masked
     elif isinstance(row, Attachment):
-        row.filename = mask(row.filename)
+        row.filename = mask_filename(row.filename)
     elif isinstance(row, Callback) and row.outcome:
         row.outcome = mask(row.outcome)
 

@@ -8,7 +8,7 @@
   tenant (tenant_id, number).
 
 Revision ID: 0009
-Revises: 0006
+Revises: 0010 (landed first)
 """
 
 from collections.abc import Sequence
@@ -17,7 +17,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0009"
-down_revision: str | None = "0006"
+down_revision: str | None = "0010"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
