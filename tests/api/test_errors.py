@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from fastapi.testclient import TestClient
 
+from tests.api.conftest import kefu_of
 from tests.world import As, World
 
 
@@ -57,7 +58,9 @@ def test_huge_integer_path_is_4xx(admin: As) -> None:
 
 def test_metrics_exposed(client: TestClient, world: World) -> None:
     client.get("/healthz")
-    r = client.get("/metrics")
+    assert client.get("/metrics").status_code == 403  # the test client is not loopback
+    kefu_of(client).settings.metrics_token = "m" * 32
+    r = client.get("/metrics", headers={"Authorization": "Bearer " + "m" * 32})
     assert r.status_code == 200
     assert "kefu_http_requests_total" in r.text
     assert 'route="/healthz"' in r.text

@@ -26,6 +26,7 @@ from kefu.web.api import conversations, knowledge, people, queue, sessions, tick
 from kefu.web.api import widget as widget_api
 from kefu.web.errors import install_error_handlers
 from kefu.web.limits import BodySizeLimit
+from kefu.web.security_headers import SecurityHeaders
 from kefu.web.templating import STATIC_DIR
 
 log = logging.getLogger("kefu")
@@ -91,6 +92,7 @@ def create_app(
     app.include_router(console_callbacks.router)
     app.include_router(helpcenter.router)
     app.mount("/static", StaticFiles(directory=str(STATIC_DIR)), name="static")
+    app.add_middleware(SecurityHeaders)
     app.add_middleware(ops.MetricsMiddleware, metrics=metrics)
     app.add_middleware(BodySizeLimit, max_bytes=settings.request_max_bytes)
     return app

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hmac
 import time
 
 from fastapi import APIRouter, Request, Response
@@ -16,6 +17,8 @@ from prometheus_client import (
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from kefu.queries.health import database_error
+from kefu.settings import is_loopback
+from kefu.web.client_address import client_address
 from kefu.web.deps import KefuDep
 
 router = APIRouter(tags=["operations"])
@@ -77,7 +80,27 @@ async def healthz(kefu: KefuDep) -> JSONResponse:
     return JSONResponse({"status": "ok", "database": "ok"})
 
 
+def metrics_allowed(request: Request) -> bool:
+    """/metrics answers a bearer KEFU_METRICS_TOKEN, or (without one) loopback clients."""
+    token = request.app.state.kefu.settings.metrics_token
+    if token:
+        sent = request.headers.get("authorization", "").removeprefix("Bearer ").strip()
+        return hmac.compare_digest(sent.encode(), token.encode())
+    return is_loopback(client_address(request))
+
+
 @router.get("/metrics", response_class=Response)
 async def metrics(request: Request) -> Response:
+    if not metrics_allowed(request):
+        return JSONResponse(
+            {
+                "error": {
+                    "code": "metrics_forbidden",
+                    "message": "指标只对本机或持有指标令牌的请求开放",
+                    "message_en": "metrics need KEFU_METRICS_TOKEN or a loopback client",
+                }
+            },
+            status_code=403,
+        )
     m: Metrics = request.app.state.metrics
     return Response(generate_latest(m.registry), media_type=CONTENT_TYPE_LATEST)

@@ -177,7 +177,7 @@
 
   /* ---------- HTTP ---------- */
   function api(method, path, body, isForm) {
-    var headers = {};
+    var headers = { "X-Kefu-Tenant": TENANT };  // CORS: the tenant whose shops may call
     if (S.token) headers.Authorization = "Bearer " + S.token;
     var init = { method: method, headers: headers };
     if (body != null) {
@@ -254,7 +254,7 @@
     if (blobCache[att.id]) apply(blobCache[att.id]);
     else {
       fetch(BASE + "/api/v1/attachments/" + encodeURIComponent(att.id), {
-        headers: { Authorization: "Bearer " + S.token },
+        headers: { Authorization: "Bearer " + S.token, "X-Kefu-Tenant": TENANT },
       }).then(function (r) { if (!r.ok) throw new Error(); return r.blob(); })
         .then(function (b) { blobCache[att.id] = URL.createObjectURL(b); apply(blobCache[att.id]); })
         .catch(function () { img.alt = T.image; });
