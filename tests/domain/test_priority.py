@@ -9,7 +9,6 @@ from hypothesis import strategies as st
 
 from kefu.domain.priority import (
     PriorityLabel,
-    Urgency,
     amount_points,
     effective_priority,
     label_for,
@@ -18,6 +17,7 @@ from kefu.domain.priority import (
     static_queue_key,
     vip_level,
 )
+from kefu.domain.vocabulary import Urgency
 from kefu.errors import InvalidInput
 
 

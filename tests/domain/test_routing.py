@@ -10,9 +10,7 @@ from hypothesis import strategies as st
 from kefu.domain.priority import priority_score
 from kefu.domain.routing import (
     AgentState,
-    Department,
     DepartmentMapping,
-    Presence,
     RoutingBoard,
     WaitingConversation,
     choose_agent,
@@ -21,6 +19,7 @@ from kefu.domain.routing import (
     plan_assignments,
     queue_position,
 )
+from kefu.domain.vocabulary import Department, Presence
 
 T0 = datetime(2026, 11, 23, 2, 0, tzinfo=UTC)
 DEPTS = ["presales", "recharge", "refund"]

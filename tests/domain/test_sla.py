@@ -9,7 +9,6 @@ from kefu.clock import FakeClock
 from kefu.domain.business_calendar import BusinessCalendar, weekly
 from kefu.domain.priority import PriorityLabel
 from kefu.domain.sla import (
-    Channel,
     EscalationStep,
     SlaClock,
     SlaEvent,
@@ -23,6 +22,7 @@ from kefu.domain.sla import (
     next_escalation_at,
     sla_status,
 )
+from kefu.domain.vocabulary import PromiseKind
 
 SH = ZoneInfo("Asia/Shanghai")
 OFFICE = BusinessCalendar.china(weekly(weekdays=["09:00-18:00"]))
@@ -42,7 +42,7 @@ MONDAY_10 = sh(2026, 11, 23, 10)
 
 
 def test_default_targets_follow_the_seeds() -> None:
-    assert POLICY.target_for("normal", "order_status", Channel.CHAT) == SlaTarget(
+    assert POLICY.target_for("normal", "order_status", PromiseKind.CHAT) == SlaTarget(
         timedelta(minutes=10), timedelta(hours=2)
     )
     assert POLICY.target_for("normal", "refund", "chat").resolution == timedelta(hours=24)
@@ -268,9 +268,10 @@ def test_reassign_on_breach_is_configurable() -> None:
 
 
 @pytest.mark.parametrize(
-    ("channel", "minutes"), [(Channel.CHAT, 10), (Channel.MESSAGE, 30), (Channel.CALLBACK, 60)]
+    ("channel", "minutes"),
+    [(PromiseKind.CHAT, 10), (PromiseKind.MESSAGE, 30), (PromiseKind.CALLBACK, 60)],
 )
-def test_channel_first_response(channel: Channel, minutes: int) -> None:
+def test_channel_first_response(channel: PromiseKind, minutes: int) -> None:
     d = compute_deadlines(POLICY, ALWAYS, TimelineFacts(created_at=MONDAY_10, channel=channel))
     assert d.first_response_due == MONDAY_10 + timedelta(minutes=minutes)
 

@@ -2,27 +2,16 @@
 
 from __future__ import annotations
 
-from enum import StrEnum
-
 from sqlalchemy import select
 
 from kefu.actions import presence_leases
 from kefu.actions.access import access_agent_by_id, require_staff
 from kefu.actions.auth import hash_password
 from kefu.actions.context import Actor, Kefu, Role, transaction
+from kefu.domain.vocabulary import Presence
 from kefu.errors import Conflict, InvalidInput
 from kefu.realtime.broker import tenant_channel
 from kefu.storage.models import Agent, Department
-
-
-class Presence(StrEnum):
-    ONLINE = "online"
-    BUSY = "busy"
-    AWAY = "away"
-    OFFLINE = "offline"
-
-
-PRESENCE_LABELS_ZH = {"online": "在线", "busy": "忙碌", "away": "离开", "offline": "离线"}
 
 
 async def do_set_presence(
@@ -101,7 +90,7 @@ async def create_agent(
             password_hash=password_hash,
             department_id=dept_id,
             capacity=capacity,
-            presence="offline",
+            presence=Presence.OFFLINE.value,
             is_active=True,
             created_at=tx.now,
         )

@@ -30,6 +30,7 @@ from kefu.actions.knowledge import knowledge_index
 from kefu.actions.timeline import append_event
 from kefu.domain.conversation_state import AuthorType, EventType, Status
 from kefu.domain.routing import department_for
+from kefu.domain.vocabulary import CATEGORIES
 from kefu.errors import NotFound
 from kefu.nlu.intents import INTENT_CODES
 from kefu.nlu.pipeline import NluEngine, Understanding
@@ -57,8 +58,8 @@ from kefu.storage.models import (
 
 log = logging.getLogger("kefu.bot")
 
-ORDER_INTENTS = frozenset({"recharge_not_received", "order_status", "refund", "card_invalid"})
-UNINFORMATIVE_INTENTS = frozenset({"greeting", "other", "human_agent"})
+ORDER_INTENTS = frozenset(c.code for c in CATEGORIES if c.order_related)
+UNINFORMATIVE_INTENTS = frozenset(c.code for c in CATEGORIES if not c.informative)
 _HANDOFF_BODIES = frozenset({HANDOFF_PAYLOAD, "转人工"})
 _CHANNEL_KINDS = {
     "qq": "qq",
@@ -74,7 +75,6 @@ _CHANNEL_KINDS = {
     "agent_id": "agent_id",
     "agent_no": "agent_id",
 }
-_ORDER_STATUS = {"delivered": "completed", "cancelled": "failed"}
 
 _engines: dict[str, NluEngine] = {}
 
@@ -289,7 +289,7 @@ async def _order_lookup(
 def _lookup(order: Order) -> OrderLookup:
     return OrderLookup(
         order_no=order.order_no,
-        status=_ORDER_STATUS.get(order.status, order.status),
+        status=order.status,
         product=order.product,
         amount=str(order.amount),
     )

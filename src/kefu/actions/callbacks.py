@@ -8,7 +8,6 @@ an `sla_breach` event (kind `callback`) plus a supervisor notification.
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
@@ -22,6 +21,7 @@ from kefu.actions.sla_tracking import load_tenant_sla
 from kefu.actions.timeline import append_event
 from kefu.clock import ensure_aware
 from kefu.domain.conversation_state import AuthorType, EventType, Status, Visibility
+from kefu.domain.vocabulary import PhoneNumber, mask_phone
 from kefu.errors import Conflict, InvalidInput, NotFound
 from kefu.realtime.broker import tenant_channel
 from kefu.storage.models import Callback, Conversation
@@ -40,18 +40,6 @@ OUTCOME_ZH = {
     "cancelled": "已取消",
 }
 MAX_WINDOW = timedelta(days=7)
-_PHONE = re.compile(r"^(1[3-9]\d{9}|0\d{2,3}-?\d{7,8})$")
-
-
-def check_phone(phone: str) -> str:
-    digits = phone.strip().replace(" ", "").removeprefix("+86")
-    if not _PHONE.match(digits):
-        raise InvalidInput("invalid_phone", "请输入正确的手机号或座机号", "invalid phone number")
-    return digits
-
-
-def mask(phone: str) -> str:
-    return phone[:3] + "****" + phone[-4:] if len(phone) >= 8 else "****"
 
 
 @dataclass(frozen=True)
@@ -65,7 +53,7 @@ class CallbackRequest:
 async def do_request_callback(
     kefu: Kefu, actor: Actor, public_id: str, req: CallbackRequest
 ) -> Callback:
-    phone = check_phone(req.phone)
+    phone = PhoneNumber.parse(req.phone).value
     async with transaction(kefu) as tx:
         conv = await access_conversation_by_public_id(tx.session, actor, public_id, for_update=True)
         if conv.status == Status.CLOSED:
@@ -112,11 +100,11 @@ async def do_request_callback(
             conv,
             EventType.MESSAGE,
             author_type=AuthorType.SYSTEM,
-            body=f"已为您预约回电：{mask(phone)}，{window}，客服将在此时间段内致电",
+            body=f"已为您预约回电：{mask_phone(phone)}，{window}，客服将在此时间段内致电",
             data={
                 "kind": "callback_request",
                 "callback_id": callback.id,
-                "phone_masked": mask(phone),
+                "phone_masked": mask_phone(phone),
                 "window_start": start.isoformat(),
                 "window_end": end.isoformat(),
                 "due_at": ensure_aware(callback.due_at).isoformat(),

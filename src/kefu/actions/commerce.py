@@ -9,27 +9,12 @@ from decimal import Decimal
 from sqlalchemy import select
 
 from kefu.actions.context import Actor, ActorKind, Kefu, transaction
+from kefu.domain.vocabulary import OrderStatus, PhoneNumber
 from kefu.errors import Forbidden, InvalidInput, NotFound
 from kefu.storage.models import Customer, Merchant, Order
 
 TIERS = ("normal", "silver", "gold", "diamond")
-ORDER_STATUSES = (
-    "pending_payment",
-    "paid",
-    "processing",
-    "delivered",
-    "failed",
-    "refunding",
-    "refunded",
-    "cancelled",
-)
-
-
-def mask_phone(phone: str) -> tuple[str, str]:
-    digits = "".join(ch for ch in phone if ch.isdigit())
-    if len(digits) < 7:
-        raise InvalidInput("invalid_phone", "手机号格式不正确", "invalid phone number")
-    return f"{digits[:3]}****{digits[-4:]}", digits[-4:]
+ORDER_STATUSES = tuple(s.value for s in OrderStatus)
 
 
 def require_machine_or_admin(actor: Actor) -> None:
@@ -70,7 +55,8 @@ async def do_upsert_customer(kefu: Kefu, actor: Actor, data: CustomerUpsert) -> 
         customer.display_name = data.display_name
         customer.tier = data.tier
         if data.phone:
-            customer.phone_masked, customer.phone_last4 = mask_phone(data.phone)
+            phone = PhoneNumber.parse(data.phone)
+            customer.phone_masked, customer.phone_last4 = phone.masked, phone.last4
         customer.email = data.email
         customer.qq = data.qq
         await tx.session.flush()

@@ -37,6 +37,7 @@ from kefu.domain.conversation_state import (
     check_transition,
 )
 from kefu.domain.numbering import new_public_id
+from kefu.domain.priority import initial_priority
 from kefu.domain.redaction import redact
 from kefu.errors import Conflict, Forbidden, InvalidInput
 from kefu.storage.models import Conversation, ConversationOrder, Event
@@ -335,8 +336,7 @@ async def do_request_handoff(
             ).id
         if category and not conv.category:
             conv.category = category
-        if urgent:
-            conv.priority = max(conv.priority, Priority.URGENT)
+        conv.priority = max(conv.priority, initial_priority(conv.category, urgent=urgent))
         conv.bot_state = {**(conv.bot_state or {}), "handed_over": True}
         await append_event(
             tx,

@@ -30,6 +30,7 @@ from kefu.channels.email import (
     compose_notification,
 )
 from kefu.domain.conversation_state import AuthorType, EventType, Status, Visibility
+from kefu.domain.vocabulary import Channel
 from kefu.storage.models import Agent, Conversation, EmailMessage, Event, Job, Tenant
 
 log = logging.getLogger("kefu.notifications")
@@ -38,7 +39,7 @@ JOB_KIND = "email.notify"
 INLINE_GRACE = timedelta(minutes=2)
 BACKOFF = (timedelta(minutes=1), timedelta(minutes=5), timedelta(minutes=30), timedelta(hours=2))
 MAX_ATTEMPTS = 8
-EMAIL_CHANNELS = ("ticket", "email")
+EMAIL_CHANNELS = tuple(c.value for c in Channel if c.replies_by_email)
 
 
 def notification_kind(fact: TimelineFact) -> NotificationKind | None:

@@ -15,7 +15,9 @@ from kefu.actions.numbers import next_conversation_number
 from kefu.actions.timeline import append_event
 from kefu.domain.conversation_state import AuthorType, Channel, EventType, Status
 from kefu.domain.numbering import new_public_id
+from kefu.domain.priority import initial_priority
 from kefu.domain.redaction import redact
+from kefu.domain.vocabulary import PhoneNumber
 from kefu.errors import NotFound
 from kefu.storage.models import (
     Conversation,
@@ -28,22 +30,18 @@ from kefu.storage.models import (
 )
 
 
-def _digits(text: str) -> str:
-    return "".join(ch for ch in text if ch.isdigit())
-
-
 async def new_contact_customer(
     tx: Tx, tenant_id: int, kind: str, email: str | None, phone: str | None
 ) -> Customer:
     """A customer row of its own for each ticket / mail thread (never merged with members)."""
-    digits = _digits(phone or "")
+    number = PhoneNumber.parse(phone) if phone else None
     customer = Customer(
         tenant_id=tenant_id,
         visitor_id=f"{kind}:{secrets.token_urlsafe(12)}",
         display_name="邮件用户" if kind == "email" else "工单用户",
         email=email,
-        phone_masked=(digits[:3] + "****" + digits[-4:]) if len(digits) >= 7 else None,
-        phone_last4=digits[-4:] if len(digits) >= 4 else None,
+        phone_masked=number.masked if number else None,
+        phone_last4=number.last4 if number else None,
         created_at=tx.now,
     )
     tx.session.add(customer)
@@ -93,7 +91,7 @@ async def open_ticket_in_tx(kefu: Kefu, tx: Tx, new: NewTicket) -> tuple[Convers
         public_id=new_public_id(),
         channel=new.channel.value,
         status=Status.QUEUED.value,
-        priority=1,
+        priority=initial_priority(new.category),
         category=new.category,
         subject=redact(new.subject).text[:300],
         department_id=department_id,

@@ -18,10 +18,11 @@ from kefu.actions.context import Kefu, transaction
 from kefu.actions.conversation_status import set_status
 from kefu.clock import ensure_aware
 from kefu.domain.conversation_state import AuthorType, Status
+from kefu.domain.vocabulary import Presence
 from kefu.storage.models import Agent, Conversation, Tenant
 
 DEFAULT_GRACE = timedelta(seconds=120)
-GONE = ("offline", "away")
+GONE = tuple(p.value for p in Presence if p.gone)
 BATCH = 200
 
 

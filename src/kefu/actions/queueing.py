@@ -31,7 +31,7 @@ from kefu.actions.conversation_status import ACTIVE_FOR_AGENT
 from kefu.actions.presence_leases import has_live_console, live_agent_ids
 from kefu.clock import ensure_aware
 from kefu.domain.conversation_state import AuthorType, EventType, Priority, Status
-from kefu.domain.priority import PriorityLabel, Urgency, priority_score, vip_level
+from kefu.domain.priority import PriorityLabel, priority_score, urgencies_for, vip_level
 from kefu.domain.queue_estimate import (
     HandlingStats,
     WaitEstimate,
@@ -42,25 +42,20 @@ from kefu.domain.queue_estimate import (
 from kefu.domain.routing import (
     AgentState,
     DepartmentMapping,
-    Presence,
     WaitingConversation,
     department_for,
     order_queue,
     plan_assignments,
 )
+from kefu.domain.vocabulary import Presence
 from kefu.errors import Conflict
 from kefu.realtime.broker import conversation_channel
 from kefu.storage.models import Agent, Conversation, ConversationOrder, Customer, Department, Order
 from kefu.storage.models import Tenant as TenantRow
 
 ANY_DEPARTMENT = "*"
-SECURITY_CATEGORIES = frozenset({"account_security", "account_access"})
-FUNDS_CATEGORIES = frozenset(
-    {"recharge_not_received", "payment_failed", "refund", "withdrawal", "chargeback"}
-)
 HANDLING_SAMPLES = 50
 ROUTABLE_ROLES = ("agent", "supervisor")
-PRESENCES = frozenset(p.value for p in Presence)
 
 
 def system_actor(tenant_id: int) -> Actor:
@@ -74,14 +69,6 @@ def department_mapping(settings: dict[str, Any] | None) -> DepartmentMapping:
     raw = (settings or {}).get("department_routes") or {}
     routes = {**base.routes, **{str(k): str(v) for k, v in raw.items() if k != "*"}}
     return DepartmentMapping(routes=routes, fallback=str(raw.get("*", base.fallback)))
-
-
-def urgencies_for(category: str | None) -> list[Urgency]:
-    if category in SECURITY_CATEGORIES:
-        return [Urgency.ACCOUNT_SECURITY]
-    if category in FUNDS_CATEGORIES:
-        return [Urgency.FUNDS_AT_RISK]
-    return []
 
 
 def tier_level(tier: str | None) -> int:
@@ -144,7 +131,7 @@ async def load_snapshot(kefu: Kefu, tenant_id: int) -> Snapshot:
             if a.department_id is not None:
                 depts.add(str(a.department_id))
                 staffed.add(str(a.department_id))
-            presence = Presence(a.presence) if a.presence in PRESENCES else Presence.OFFLINE
+            presence = Presence.parse(a.presence)
             if a.id not in live:
                 presence = Presence.OFFLINE
             agents.append(

@@ -30,7 +30,6 @@ from kefu.domain.conversation_state import AuthorType, EventType, Priority, Stat
 from kefu.domain.priority import PriorityLabel
 from kefu.domain.sla import (
     DEFAULT_COMPLEX_CATEGORIES,
-    Channel,
     SlaDeadlines,
     SlaEvent,
     SlaEventKind,
@@ -42,12 +41,12 @@ from kefu.domain.sla import (
     next_escalation_at,
     sla_status,
 )
+from kefu.domain.vocabulary import Channel, PromiseKind
 from kefu.storage.models import Conversation, Event, Tenant
 
 #: Events that can move a clock; others (bot turns, notes, SLA events) are ignored.
 SLA_EVENT_TYPES = frozenset({EventType.HANDOFF, EventType.STATUS_CHANGE, EventType.MESSAGE})
 DONE = (Status.RESOLVED.value, Status.CLOSED.value)
-MESSAGE_CHANNELS = ("ticket", "email")
 
 
 # -- tenant configuration -------------------------------------------------------------
@@ -141,8 +140,11 @@ class EventRow:
     created_at: datetime
 
 
-def sla_channel(conv: Conversation) -> Channel:
-    return Channel.MESSAGE if conv.channel in MESSAGE_CHANNELS else Channel.CHAT
+def sla_channel(conv: Conversation) -> PromiseKind:
+    try:
+        return Channel(conv.channel).promise
+    except ValueError:
+        return PromiseKind.CHAT
 
 
 def timeline_facts(conv: Conversation, rows: Sequence[EventRow]) -> TimelineFacts | None:

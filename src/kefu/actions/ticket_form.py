@@ -18,35 +18,20 @@ from kefu.actions.context import Kefu, transaction
 from kefu.actions.opening import NewTicket, new_contact_customer, open_ticket_in_tx, tenant_by_slug
 from kefu.actions.ticket_tracking import tracking_token
 from kefu.domain.conversation_state import Channel
+from kefu.domain.vocabulary import (
+    FORM_CATEGORIES,
+    FORM_CATEGORY_BY_KEY,
+    FormCategory,
+    PhoneNumber,
+)
 from kefu.errors import InvalidInput, KefuError
 
 MAX_FILES = 5
 _EMAIL_RE = re.compile(r"^[^@\s<>]+@[^@\s<>]+\.[^@\s<>]+$")
-_PHONE_RE = re.compile(r"^\+?[0-9][0-9 -]{6,19}$")
 
-
-@dataclass(frozen=True)
-class TicketCategory:
-    code: str
-    label: str
-    department: str | None
-    order_required: bool
-    hint: str
-    error_hint: str = "例如：充值失败，请稍后再试（错误码 5003）"
-    tried_hint: str = "例如：重新登录游戏、等待 30 分钟、联系了在线客服"
-
-
-CATEGORIES: tuple[TicketCategory, ...] = (
-    TicketCategory("recharge", "充值未到账", "recharge", True, "哪个游戏 / 账号，充值了多少"),
-    TicketCategory(
-        "card_code", "卡密无效 / 已被使用", "recharge", True, "卡密前 4 位即可，不要填完整卡密"
-    ),
-    TicketCategory("refund", "退款", "refund", True, "退款原因，原路退回还是余额"),
-    TicketCategory("account", "账号安全", "security", False, "异常登录、被盗、绑定手机更换"),
-    TicketCategory("callback", "预约回电", None, False, "方便接电话的时间段，想咨询的问题"),
-    TicketCategory("other", "其他问题", None, False, "请尽量写清楚发生了什么"),
-)
-CATEGORY_BY_CODE = {c.code: c for c in CATEGORIES}
+#: The form's choices, each mapped onto a category (= an intent code) in the vocabulary.
+CATEGORIES: tuple[FormCategory, ...] = FORM_CATEGORIES
+CATEGORY_BY_CODE = FORM_CATEGORY_BY_KEY
 
 
 @dataclass
@@ -97,9 +82,7 @@ def check_ticket_form(kefu: Kefu, form: TicketForm, files: list[UploadedFile]) -
         errors["description"] = f"描述太长（最多 {kefu.settings.message_max_chars} 字）"
     if not form.contact_phone and not form.contact_email:
         errors["contact"] = "请至少留下手机号或邮箱，方便我们联系您和您查询进度"
-    if form.contact_phone and not (
-        _PHONE_RE.match(form.contact_phone) and len(_digits(form.contact_phone)) >= 7
-    ):
+    if form.contact_phone and not PhoneNumber.is_valid(form.contact_phone):
         errors["contact_phone"] = "手机号格式不正确"
     if form.contact_email and (
         len(form.contact_email) > 254 or not _EMAIL_RE.match(form.contact_email)
@@ -124,11 +107,7 @@ def check_ticket_form(kefu: Kefu, form: TicketForm, files: list[UploadedFile]) -
     return errors
 
 
-def _digits(text: str) -> str:
-    return "".join(ch for ch in text if ch.isdigit())
-
-
-def _ticket_body(form: TicketForm, category: TicketCategory) -> str:
+def _ticket_body(form: TicketForm, category: FormCategory) -> str:
     lines = [
         f"问题类型：{category.label}",
         f"发生时间：{form.occurred_at}",
@@ -157,7 +136,7 @@ async def do_create_ticket(
     if errors:
         raise TicketFormInvalid(errors)
     category = CATEGORY_BY_CODE[form.category]
-    phone_digits = _digits(form.contact_phone)
+    phone = PhoneNumber.parse(form.contact_phone) if form.contact_phone else None
     async with transaction(kefu) as tx:
         tenant = await tenant_by_slug(tx.session, tenant_slug)
         customer = await new_contact_customer(
@@ -181,12 +160,12 @@ async def do_create_ticket(
                 subject=f"{category.label}：{summary}",
                 body=_ticket_body(form, category),
                 customer_id=customer.id,
-                category=category.code,
+                category=category.category.value,
                 department_code=category.department,
                 order_no=form.order_no or None,
                 details=details,
                 contact_email=form.contact_email.lower() or None,
-                contact_phone_last4=phone_digits[-4:] if phone_digits else None,
+                contact_phone_last4=phone.last4 if phone else None,
                 event_data={"ticket_form": True},
             ),
         )

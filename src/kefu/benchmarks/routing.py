@@ -21,11 +21,11 @@ from datetime import UTC, datetime, timedelta
 from kefu.domain.priority import effective_priority
 from kefu.domain.routing import (
     AgentState,
-    Presence,
     RoutingBoard,
     WaitingConversation,
     agent_key,
 )
+from kefu.domain.vocabulary import Presence
 
 DEPTS = ["presales", "recharge", "refund", "security", "merchant"]
 T0 = datetime(2026, 11, 23, 2, 0, tzinfo=UTC)

@@ -5,7 +5,23 @@ from __future__ import annotations
 from enum import StrEnum
 from typing import ClassVar
 
+from kefu.domain.vocabulary.terms import Channel
 from kefu.errors import IllegalTransition
+
+__all__ = [
+    "OPEN_STATUSES",
+    "STATUS_LABELS_ZH",
+    "AuthorType",
+    "Channel",
+    "EventType",
+    "Priority",
+    "Status",
+    "Visibility",
+    "can_transition",
+    "check_transition",
+    "is_reopen",
+    "parse_status",
+]
 
 
 class Status(StrEnum):
@@ -93,14 +109,6 @@ class AuthorType(StrEnum):
     AGENT = "agent"
     BOT = "bot"
     SYSTEM = "system"
-
-
-class Channel(StrEnum):
-    WEB = "web"
-    TICKET = "ticket"
-    EMAIL = "email"
-    WECHAT = "wechat"
-    API = "api"
 
 
 class Priority:

@@ -26,6 +26,8 @@ from decimal import Decimal
 from enum import StrEnum
 
 from kefu.clock import ensure_aware
+from kefu.domain.conversation_state import Priority
+from kefu.domain.vocabulary import Urgency, category_info
 from kefu.errors import InvalidInput
 
 
@@ -34,11 +36,6 @@ class PriorityLabel(StrEnum):
     NORMAL = "normal"
     HIGH = "high"
     URGENT = "urgent"
-
-
-class Urgency(StrEnum):
-    ACCOUNT_SECURITY = "account_security"  # 账号被盗、异常登录
-    FUNDS_AT_RISK = "funds_at_risk"  # 已扣款未到账、重复扣款、余额异常
 
 
 LABEL_ORDER: tuple[PriorityLabel, ...] = (
@@ -102,6 +99,22 @@ def amount_points(amount_yuan: Decimal | float | None) -> float:
     if amount_yuan is None or amount_yuan <= 0:
         return 0.0
     return min(AMOUNT_POINTS_CAP, 10.0 * math.log10(1.0 + float(amount_yuan) / 10.0))
+
+
+def urgencies_for(category: str | None) -> tuple[Urgency, ...]:
+    """The urgencies a category carries (account security, funds at risk)."""
+    info = category_info(category)
+    return info.urgencies if info is not None else ()
+
+
+def initial_priority(category: str | None, *, urgent: bool = False) -> int:
+    """The stored priority level (conversation_state.Priority) a conversation starts
+    with: 紧急 for an urgent category (账号安全) or when the bot said so, else 普通. The same
+    for every channel, so a 账号安全 ticket and an account_security chat match."""
+    info = category_info(category)
+    if urgent or (info is not None and info.urgent):
+        return Priority.URGENT
+    return Priority.NORMAL
 
 
 def label_for(score: float) -> PriorityLabel:

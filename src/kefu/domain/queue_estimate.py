@@ -21,7 +21,8 @@ from dataclasses import dataclass
 from datetime import timedelta
 from enum import StrEnum
 
-from kefu.domain.routing import AgentState, Presence
+from kefu.domain.routing import AgentState
+from kefu.domain.vocabulary import Presence
 
 DEFAULT_ALPHA = 0.2
 DEFAULT_MIN_SAMPLES = 5

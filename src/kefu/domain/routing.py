@@ -18,40 +18,15 @@ import heapq
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
-from enum import StrEnum
 
 from kefu.clock import ensure_aware
 from kefu.domain.priority import AGEING_POINTS_PER_MINUTE, static_queue_key
+from kefu.domain.vocabulary import CATEGORIES, Department, Presence
 
 # -- departments ----------------------------------------------------------------------
 
-
-class Department(StrEnum):
-    PRESALES = "presales"  # 售前咨询: products, prices, how to buy
-    RECHARGE = "recharge"  # 充值售后: not arrived, card codes, order status
-    REFUND = "refund"  # 退款财务: refunds, withdrawals, double charges
-    SECURITY = "security"  # 账号安全: stolen accounts, fraud, official-channel checks
-    MERCHANT = "merchant"  # 商户: merchant onboarding, settlement, merchant disputes
-
-
-DEFAULT_INTENT_DEPARTMENTS: dict[str, str] = {
-    # the bot's intent codes (a contract, see docs/bot.md)
-    "recharge_not_received": Department.RECHARGE,
-    "order_status": Department.RECHARGE,
-    "card_invalid": Department.RECHARGE,
-    "payment_failed": Department.REFUND,
-    "refund": Department.REFUND,
-    "withdrawal": Department.REFUND,
-    "complaint": Department.REFUND,
-    "account_security": Department.SECURITY,
-    "account_access": Department.SECURITY,
-    "channel_verify": Department.SECURITY,
-    "merchant_business": Department.MERCHANT,
-    "membership": Department.PRESALES,
-    "human_agent": Department.PRESALES,
-    "greeting": Department.PRESALES,
-    "other": Department.PRESALES,
-}
+#: The default intent/category -> department table (from the vocabulary).
+DEFAULT_INTENT_DEPARTMENTS: dict[str, str] = {c.code: c.department for c in CATEGORIES}
 
 
 @dataclass(frozen=True)
@@ -70,13 +45,6 @@ def department_for(intent: str | None, mapping: DepartmentMapping | None = None)
 
 
 # -- inputs ---------------------------------------------------------------------------
-
-
-class Presence(StrEnum):
-    ONLINE = "online"
-    BUSY = "busy"  # logged in, not taking new conversations
-    AWAY = "away"
-    OFFLINE = "offline"
 
 
 @dataclass(frozen=True)

@@ -17,28 +17,14 @@ from enum import IntEnum, StrEnum
 from kefu.clock import Clock, ensure_aware
 from kefu.domain.business_calendar import BusinessCalendar
 from kefu.domain.priority import PriorityLabel
+from kefu.domain.vocabulary import CATEGORIES, PromiseKind, category_info
 
 # -- policy -------------------------------------------------------------------------
 
 
-class Channel(StrEnum):
-    """How the customer reached us; decides the first-response promise."""
-
-    CHAT = "chat"  # live chat: 10 分钟内响应
-    MESSAGE = "message"  # 留言 / ticket form / email: answered within 30 min
-    CALLBACK = "callback"  # 回拨请求: the call is made within 1 h
-
-
-DEFAULT_COMPLEX_CATEGORIES: frozenset[str] = frozenset(
-    {
-        "refund",  # 退款
-        "complaint",  # 投诉
-        "account_security",  # 账号被盗 / 异常登录
-        "card_invalid",  # 卡密无效 / 已被使用 争议
-        "chargeback",  # 重复扣款 / 拒付
-        "merchant_dispute",  # 买家与商户纠纷
-    }
-)
+#: Categories with the long (complex-case) resolution target: a property of the category
+#: (退款, 投诉, 账号安全, 卡密无效); a tenant's ``sla_policy.complex_categories`` replaces it.
+DEFAULT_COMPLEX_CATEGORIES: frozenset[str] = frozenset(c.code for c in CATEGORIES if c.complex)
 
 DEFAULT_PRIORITY_FACTORS: dict[PriorityLabel, float] = {
     PriorityLabel.LOW: 1.0,  # never looser than the public promise
@@ -95,20 +81,23 @@ class SlaPolicy:
     reassign_on_breach: bool = False
 
     def is_complex(self, category: str | None) -> bool:
-        return category is not None and category in self.complex_categories
+        info = category_info(category)
+        return info is not None and info.code in self.complex_categories
 
     def target_for(
-        self, priority: PriorityLabel | str, category: str | None, channel: Channel | str
+        self, priority: PriorityLabel | str, category: str | None, channel: PromiseKind | str
     ) -> SlaTarget:
         label = PriorityLabel(priority)
+        info = category_info(category)
+        category = info.code if info is not None else None
         for key in ((label, category), (None, category), (label, None)):
             if key in self.overrides and (key[1] is not None or key[0] is not None):
                 return self.overrides[key]
         first = {
-            Channel.CHAT: self.chat_first_response,
-            Channel.MESSAGE: self.message_first_response,
-            Channel.CALLBACK: self.callback_first_response,
-        }[Channel(channel)]
+            PromiseKind.CHAT: self.chat_first_response,
+            PromiseKind.MESSAGE: self.message_first_response,
+            PromiseKind.CALLBACK: self.callback_first_response,
+        }[PromiseKind(channel)]
         resolution = (
             self.complex_resolution if self.is_complex(category) else self.simple_resolution
         )
@@ -152,7 +141,7 @@ class TimelineFacts:
     created_at: datetime
     priority: PriorityLabel | str = PriorityLabel.NORMAL
     category: str | None = None
-    channel: Channel | str = Channel.CHAT
+    channel: PromiseKind | str = PromiseKind.CHAT
     events: Sequence[SlaEvent] = ()
 
 

@@ -20,6 +20,7 @@ from kefu.actions.escalation import SweepResult, sweep_all_due
 from kefu.actions.presence_watch import sweep_presence
 from kefu.actions.queueing import run_queue_pass
 from kefu.domain.conversation_state import Status
+from kefu.domain.vocabulary import Presence
 from kefu.jobs.queue import run_due_jobs
 from kefu.storage.models import Agent, Conversation
 
@@ -56,7 +57,9 @@ async def tenants_needing_a_pass(kefu: Kefu) -> list[int]:
         online = set(
             (
                 await session.execute(
-                    select(Agent.tenant_id).where(Agent.presence == "online").distinct()
+                    select(Agent.tenant_id)
+                    .where(Agent.presence == Presence.ONLINE.value)
+                    .distinct()
                 )
             ).scalars()
         )

@@ -69,8 +69,7 @@ class OfficialChannel:
 class OrderLookup:
     """What the marketplace told us about an order the customer named.
 
-    status: pending_payment, paid, processing, completed, failed, refunding, refunded,
-    not_found.
+    status: an OrderStatus (kefu.domain.vocabulary) or ``not_found``.
     """
 
     order_no: str
@@ -123,7 +122,8 @@ _ORDER_STATUS_ZH = {
     "pending_payment": "待支付，请在 15 分钟内完成支付，超时订单会自动关闭",
     "paid": "已支付，上游渠道处理中，预计 {eta} 分钟内到账",
     "processing": "已支付，上游渠道处理中，预计 {eta} 分钟内到账",
-    "completed": "已完成，商品已发出/已充入您的账号，请重新登录查看",
+    "delivered": "已完成，商品已发出/已充入您的账号，请重新登录查看",
+    "cancelled": "已取消，如已付款，款项会原路退回",
     "failed": "充值失败，款项会原路退回，支付宝/微信 1–3 个工作日到账",
     "refunding": "正在退款，款项会原路退回，支付宝/微信 1–3 个工作日到账",
     "refunded": "已退款，款项已原路退回，请查看支付账户",

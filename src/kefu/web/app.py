@@ -22,7 +22,7 @@ from kefu.settings import Settings, get_settings
 from kefu.storage.database import Database
 from kefu.subscribers import default_subscribers
 from kefu.web import console, console_callbacks, helpcenter, ops, widget, ws
-from kefu.web.api import conversations, knowledge, people, queue, sessions, tickets
+from kefu.web.api import conversations, knowledge, people, queue, sessions, tickets, vocabulary
 from kefu.web.api import widget as widget_api
 from kefu.web.errors import install_error_handlers
 from kefu.web.limits import BodySizeLimit
@@ -86,6 +86,7 @@ def create_app(
     app.include_router(knowledge.router)
     app.include_router(queue.router)
     app.include_router(tickets.router)
+    app.include_router(vocabulary.router)
     app.include_router(ws.router)
     app.include_router(widget.router)
     app.include_router(console.router)

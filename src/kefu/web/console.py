@@ -18,6 +18,8 @@ from kefu.actions import auth
 from kefu.actions.access import access_conversation_by_public_id, access_customer_by_id
 from kefu.actions.context import Actor
 from kefu.domain.conversation_state import STATUS_LABELS_ZH, Status
+from kefu.domain.vocabulary import Presence
+from kefu.domain.vocabulary.labels import label, labels_zh
 from kefu.errors import KefuError
 from kefu.queries.listing import orders_of_customer, reference_maps, timeline_since
 from kefu.queries.sla_view import sla_view, tenant_settings, tenant_zone
@@ -49,32 +51,15 @@ CANNED_ANSWERS: list[tuple[str, str]] = [
     ("结束语", "请问还有其他可以帮您的吗？如果没有，我先为您结束本次会话，感谢您的耐心。"),
 ]
 
-ORDER_STATUS_ZH = {
-    "pending_payment": "待支付",
-    "paid": "已支付",
-    "processing": "处理中",
-    "delivered": "已发货",
-    "failed": "失败",
-    "refunding": "退款中",
-    "refunded": "已退款",
-    "cancelled": "已取消",
-}
+ORDER_STATUS_ZH = labels_zh("order_status")
 TIER_ZH = {"normal": "普通会员", "silver": "白银会员", "gold": "黄金会员", "diamond": "钻石会员"}
-STATUS_ZH = {status.value: label for status, label in STATUS_LABELS_ZH.items()}
-REASON_ZH = {
-    "button": "点击转人工",
-    "handoff": "转人工",
-    "transfer": "转接",
-    "reopened": "重新打开",
-    "customer_replied": "客户回复",
-    "customer_reopened": "客户再次咨询",
-    "agent_offline": "客服已离线，重新排队",
-    "connection_lost": "客服连接已断开，重新排队",
-    "signed_out": "客服已退出登录，重新排队",
-    "sla_reassign": "超时升级，重新分配",
-}
-PRESENCE_ZH = {"online": "在线", "busy": "忙碌", "away": "离开", "offline": "离线"}
-PRESENCE = [("online", "在线"), ("busy", "忙碌"), ("offline", "离线")]
+STATUS_ZH = labels_zh("status")
+REASON_ZH = labels_zh("reason")
+PRESENCE_ZH = labels_zh("presence")
+#: What an agent may choose in the console (away is set by the system).
+PRESENCE = [
+    (p.value, label("presence", p)) for p in (Presence.ONLINE, Presence.BUSY, Presence.OFFLINE)
+]
 
 
 @dataclass

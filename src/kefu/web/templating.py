@@ -1,13 +1,19 @@
-"""Jinja2 templates shared by the server-rendered pages (console, help center)."""
+"""Jinja2 templates shared by the server-rendered pages (console, help center).
+
+Every code shown to people goes through the vocabulary's labels: ``{{ label("status",
+conv.status) }}`` in a template, ``labels_json("zh")`` embedded for the scripts."""
 
 from __future__ import annotations
 
+import json
 from datetime import datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from fastapi.templating import Jinja2Templates
+from markupsafe import Markup
 
+from kefu.domain.vocabulary.labels import label, label_catalogue, labels_zh
 from kefu.queries.sla_view import CLOCK_ZH, DEFAULT_ZONE, PRIORITY_ZH, local_text
 
 WEB_DIR = Path(__file__).parent
@@ -26,3 +32,12 @@ def _local_text(value: datetime | str | None, zone: ZoneInfo | None = None) -> s
 templates.env.globals["local_text"] = _local_text
 templates.env.globals["priority_zh"] = PRIORITY_ZH
 templates.env.filters["clock_zh"] = lambda kind: CLOCK_ZH.get(str(kind), "服务时限")
+
+
+def labels_json(lang: str = "zh") -> Markup:
+    """The label catalogue as JSON safe to embed in ``<script type="application/json">``."""
+    text = json.dumps(label_catalogue(lang), ensure_ascii=False, sort_keys=True)
+    return Markup(text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026"))
+
+
+templates.env.globals.update(label=label, labels_zh=labels_zh, labels_json=labels_json)

@@ -80,7 +80,7 @@ async def list_all(
     status: Annotated[list[StatusFilter] | None, Query(max_length=6)] = None,
     department: Annotated[str | None, Query(max_length=64)] = None,
     assignee: Annotated[str | None, Query(max_length=12, pattern=r"^(me|none|[0-9]{1,9})$")] = None,
-    channel: Annotated[Literal["web", "ticket", "email", "wechat", "api"] | None, Query()] = None,
+    channel: Annotated[Channel | None, Query()] = None,
     customer_id: Annotated[int | None, Query(ge=1, le=2**31 - 1)] = None,
     number: Annotated[str | None, Query(max_length=32)] = None,
     cursor: Annotated[str | None, Query(max_length=64)] = None,

@@ -15,6 +15,7 @@ from kefu.actions.access import access_conversation_by_public_id, require_superv
 from kefu.actions.context import Actor
 from kefu.clock import ensure_aware
 from kefu.domain.conversation_state import OPEN_STATUSES
+from kefu.domain.vocabulary import mask_phone
 from kefu.storage.models import Callback, Conversation, Department
 from kefu.web.api.conversations import present
 from kefu.web.api.schemas import ERROR_RESPONSES, ConversationPublic, IdPath, KeyPath, Strict
@@ -114,7 +115,7 @@ class CallbackPublic(BaseModel):
             id=cb.id,
             conversation_id=public_id,
             conversation_number=number,
-            phone=cb.phone if actor.is_staff else cb_actions.mask(cb.phone),
+            phone=cb.phone if actor.is_staff else mask_phone(cb.phone),
             window_start=ensure_aware(cb.window_start),
             window_end=ensure_aware(cb.window_end),
             due_at=ensure_aware(cb.due_at),
@@ -276,7 +277,7 @@ async def queue_stats(kefu: KefuDep, actor: ActorDep) -> QueueStats:
         depts.setdefault(conv.department, []).append(conv.enqueued_at)
     rows = []
     for key, enqueued in sorted(depts.items()):
-        online = [a for a in snap.agents if a.presence == "online" and key in a.departments]
+        online = [a for a in snap.agents if a.presence.takes_work and key in a.departments]
         rows.append(
             DepartmentQueue(
                 department=names.get(key, "any" if key == queueing.ANY_DEPARTMENT else key),

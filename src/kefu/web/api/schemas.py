@@ -10,6 +10,7 @@ from fastapi import Path
 from pydantic import BaseModel, ConfigDict, Field
 
 from kefu.domain.conversation_state import STATUS_LABELS_ZH, Channel, Priority, Status
+from kefu.domain.vocabulary import OrderStatus, Presence, Urgency, category_info, category_label
 from kefu.storage.models import Agent, Conversation, Customer, Department, Event, Order
 
 T = TypeVar("T")
@@ -64,7 +65,7 @@ class AgentRef(BaseModel):
 
 
 class ConversationCreate(Strict):
-    channel: Literal["web", "ticket", "email", "wechat", "api"] = "web"
+    channel: Channel = Channel.WEB
     subject: Annotated[str, Field(max_length=300)] = ""
     body: Annotated[str, Field(max_length=20000)] = ""
     category: Annotated[str | None, Field(max_length=64)] = None
@@ -86,6 +87,8 @@ class ConversationPublic(BaseModel):
     priority: int
     priority_label: str
     category: str | None
+    category_label: str | None = Field(description="the category's Chinese label")
+    urgencies: list[Urgency] = Field(description="why this cannot wait (from the category)")
     subject: str
     department: DepartmentRef | None
     assignee: AgentRef | None
@@ -110,6 +113,7 @@ class ConversationPublic(BaseModel):
         dept = departments.get(conv.department_id) if conv.department_id else None
         agent = agents.get(conv.assignee_id) if conv.assignee_id else None
         status = Status(conv.status)
+        info = category_info(conv.category)
         return cls(
             id=conv.public_id,
             number=conv.number,
@@ -119,6 +123,8 @@ class ConversationPublic(BaseModel):
             priority=conv.priority,
             priority_label=Priority.LABELS.get(conv.priority, "normal"),
             category=conv.category,
+            category_label=category_label(conv.category) if conv.category else None,
+            urgencies=list(info.urgencies) if info is not None else [],
             subject=conv.subject,
             department=DepartmentRef(code=dept.code, name=dept.name) if dept else None,
             assignee=AgentRef(id=agent.id, agent_no=agent.agent_no, display_name=agent.display_name)
@@ -286,16 +292,7 @@ class OrderUpsertBody(Strict):
     order_no: Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_-]+$")]
     product: Annotated[str, Field(min_length=1, max_length=200)]
     amount: Annotated[Decimal, Field(ge=0, le=Decimal("9999999999.99"), decimal_places=2)]
-    status: Literal[
-        "pending_payment",
-        "paid",
-        "processing",
-        "delivered",
-        "failed",
-        "refunding",
-        "refunded",
-        "cancelled",
-    ]
+    status: OrderStatus
     customer_external_id: Annotated[str | None, Field(max_length=128)] = None
     merchant: Annotated[str | None, Field(max_length=64)] = None
     upstream_status: Annotated[str | None, Field(max_length=64)] = None
@@ -319,7 +316,7 @@ class AgentMe(AgentPublic):
 
 
 class PresenceUpdate(Strict):
-    presence: Literal["online", "busy", "away", "offline"]
+    presence: Presence
     capacity: Annotated[int | None, Field(ge=0, le=100)] = None
 
 

@@ -10,6 +10,7 @@ from sqlalchemy import func, select
 from kefu.actions.announcements import active_announcements
 from kefu.actions.auth import tenant_by_slug
 from kefu.actions.sla_tracking import tenant_sla
+from kefu.domain.vocabulary import Presence
 from kefu.storage.models import Agent
 from kefu.web.api.schemas import ERROR_RESPONSES
 from kefu.web.deps import KefuDep
@@ -27,7 +28,9 @@ async def widget_config(
         online = (
             await session.execute(
                 select(func.count(Agent.id)).where(
-                    Agent.tenant_id == t.id, Agent.is_active.is_(True), Agent.presence == "online"
+                    Agent.tenant_id == t.id,
+                    Agent.is_active.is_(True),
+                    Agent.presence == Presence.ONLINE.value,
                 )
             )
         ).scalar_one()

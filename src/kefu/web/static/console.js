@@ -9,6 +9,12 @@
   window.kefuConsole = state;
 
   function $(sel, root) { return (root || document).querySelector(sel); }
+  // labels for codes come from the server (kefu.domain.vocabulary), embedded in the page
+  var LABELS = (function () {
+    var node = document.getElementById("kefu-labels");
+    try { return node ? JSON.parse(node.textContent) : {}; } catch (e) { return {}; }
+  })();
+  function labelOf(kind, code) { return (LABELS[kind] || {})[code] || "未知"; }
   function toast(text, bad) {
     var t = $("#toast");
     t.textContent = text;
@@ -266,7 +272,6 @@
    * stops answering heartbeats. A reload closes the old socket, so the status chosen in
    * this tab is kept in sessionStorage (gone with the tab) and restored once the new
    * socket is live; closing the tab or 退出 leaves the agent offline. */
-  var PRESENCE_ZH = { online: "在线", busy: "忙碌", offline: "离线", away: "离开" };
   function remember(value) {
     try { if (value) sessionStorage.setItem("kefu-presence", value); else sessionStorage.removeItem("kefu-presence"); } catch (e) { /* private mode */ }
   }
@@ -277,7 +282,7 @@
     return api("PUT", "/api/v1/agents/me/presence", { presence: value, capacity: +$("#capacity").value })
       .then(function (me) {
         $("#presence").value = me.presence;
-        if (announceIt) toast("状态：" + (PRESENCE_ZH[me.presence] || me.presence));
+        if (announceIt) toast("状态：" + labelOf("presence", me.presence));
         refreshListsSoon();
       }, function (err) { toast(err.message, true); });
   }

@@ -1,0 +1,148 @@
+"""Labels for every code a person may see, in zh-CN and en, from one table.
+
+Templates get them through the ``label`` Jinja global (web/templating.py); the console
+and widget scripts get :func:`label_catalogue` as embedded JSON / from
+``GET /api/v1/vocabulary``. A code without a label is shown as 「未知」 plus nothing
+raw, so a new code is a visible gap in the tests (tests/domain/test_vocabulary.py),
+never a raw string on a page.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Literal
+
+from kefu.domain.conversation_state import STATUS_LABELS_ZH, AuthorType, EventType, Status
+from kefu.domain.vocabulary.categories import CATEGORIES, Department, Urgency
+from kefu.domain.vocabulary.terms import Channel, OrderStatus, Presence, PromiseKind
+
+Lang = Literal["zh", "en"]
+Pair = tuple[str, str]
+
+_STATUS_EN = {
+    Status.BOT: "With the bot",
+    Status.QUEUED: "Waiting in queue",
+    Status.ASSIGNED: "In progress",
+    Status.WAITING_CUSTOMER: "Waiting for customer",
+    Status.RESOLVED: "Resolved",
+    Status.CLOSED: "Closed",
+}
+
+TABLES: dict[str, dict[str, Pair]] = {
+    "status": {s.value: (STATUS_LABELS_ZH[s], _STATUS_EN[s]) for s in Status},
+    "presence": {
+        Presence.ONLINE: ("在线", "Online"),
+        Presence.BUSY: ("忙碌", "Busy"),
+        Presence.AWAY: ("离开", "Away"),
+        Presence.OFFLINE: ("离线", "Offline"),
+    },
+    "order_status": {
+        OrderStatus.PENDING_PAYMENT: ("待支付", "Awaiting payment"),
+        OrderStatus.PAID: ("已支付", "Paid"),
+        OrderStatus.PROCESSING: ("处理中", "Processing"),
+        OrderStatus.DELIVERED: ("已发货", "Delivered"),
+        OrderStatus.FAILED: ("失败", "Failed"),
+        OrderStatus.REFUNDING: ("退款中", "Refunding"),
+        OrderStatus.REFUNDED: ("已退款", "Refunded"),
+        OrderStatus.CANCELLED: ("已取消", "Cancelled"),
+    },
+    "channel": {
+        Channel.WEB: ("在线咨询", "Live chat"),
+        Channel.TICKET: ("工单", "Ticket"),
+        Channel.EMAIL: ("邮件", "Email"),
+        Channel.WECHAT: ("微信", "WeChat"),
+        Channel.API: ("接口", "API"),
+    },
+    "promise": {
+        PromiseKind.CHAT: ("在线咨询", "Chat"),
+        PromiseKind.MESSAGE: ("留言 / 工单", "Message"),
+        PromiseKind.CALLBACK: ("回电", "Call-back"),
+    },
+    "category": {c.code: (c.label_zh, c.label_en) for c in CATEGORIES},
+    "department": {
+        Department.PRESALES: ("售前咨询", "Pre-sales"),
+        Department.RECHARGE: ("充值售后", "Top-up support"),
+        Department.REFUND: ("退款财务", "Refunds"),
+        Department.SECURITY: ("账号安全", "Account security"),
+        Department.MERCHANT: ("商户服务", "Merchants"),
+    },
+    "urgency": {
+        Urgency.ACCOUNT_SECURITY: ("账号安全", "Account security"),
+        Urgency.FUNDS_AT_RISK: ("资金风险", "Funds at risk"),
+    },
+    "priority": {
+        "low": ("低", "Low"),
+        "normal": ("普通", "Normal"),
+        "high": ("高", "High"),
+        "urgent": ("紧急", "Urgent"),
+    },
+    "author": {
+        AuthorType.CUSTOMER: ("客户", "Customer"),
+        AuthorType.AGENT: ("客服", "Agent"),
+        AuthorType.BOT: ("机器人", "Bot"),
+        AuthorType.SYSTEM: ("系统", "System"),
+    },
+    "event": {
+        EventType.MESSAGE: ("消息", "Message"),
+        EventType.BOT_TURN: ("机器人回复", "Bot answer"),
+        EventType.HANDOFF: ("转人工", "Handed to a person"),
+        EventType.ASSIGNMENT: ("分配客服", "Assigned"),
+        EventType.TRANSFER: ("转接", "Transferred"),
+        EventType.NOTE: ("内部备注", "Internal note"),
+        EventType.STATUS_CHANGE: ("状态变更", "Status changed"),
+        EventType.SLA_WARNING: ("即将超时", "SLA warning"),
+        EventType.SLA_BREACH: ("已超时", "SLA breached"),
+        EventType.RATING: ("评价", "Rating"),
+    },
+    # why a conversation was handed over or changed status (event data "reason")
+    "reason": {
+        "button": ("点击转人工", "Asked for a person"),
+        "bot": ("机器人转接", "Handed over by the bot"),
+        "account_security": ("账号安全，加急处理", "Account security, urgent"),
+        "human_agent": ("要求人工", "Asked for a person"),
+        "complaint": ("投诉", "Complaint"),
+        "negative_sentiment": ("客户情绪激动", "Upset customer"),
+        "unhelpful": ("机器人未能解决", "The bot did not help"),
+        "handoff": ("转人工", "Handed over"),
+        "transfer": ("转接", "Transfer"),
+        "reopened": ("重新打开", "Reopened"),
+        "customer_replied": ("客户回复", "Customer replied"),
+        "customer_reopened": ("客户再次咨询", "Customer wrote again"),
+        "agent_offline": ("客服已离线，重新排队", "Agent went offline, back to the queue"),
+        "connection_lost": (
+            "客服连接已断开，重新排队",
+            "Agent's connection lost, back to the queue",
+        ),
+        "signed_out": ("客服已退出登录，重新排队", "Agent signed out, back to the queue"),
+        "sla_reassign": ("超时未处理，重新分配", "SLA breached, reassigned"),
+        "abandoned": ("客户已离开", "Customer left"),
+        "resolved": ("已解决", "Resolved"),
+    },
+}
+
+UNKNOWN: Pair = ("未知", "Unknown")
+
+
+def label(kind: str, code: object, lang: Lang | str = "zh") -> str:
+    """The label of ``code`` in table ``kind``; categories fall back to tenant codes' own
+    names; anything else unknown is 「未知」 (never the raw code)."""
+    value = "" if code is None else str(code)
+    if kind == "category":
+        from kefu.domain.vocabulary.categories import category_label
+
+        return category_label(value or None, "en" if lang == "en" else "zh")
+    pair = TABLES.get(kind, {}).get(value, UNKNOWN)
+    return pair[1] if lang == "en" else pair[0]
+
+
+def labels_zh(kind: str) -> Mapping[str, str]:
+    """One table as {code: 中文}, for templates that look up many codes."""
+    return {code: pair[0] for code, pair in TABLES[kind].items()}
+
+
+def label_catalogue(lang: Lang | str = "zh") -> dict[str, dict[str, str]]:
+    """Every table in one language, for the console and the widget scripts."""
+    index = 1 if lang == "en" else 0
+    return {
+        kind: {code: pair[index] for code, pair in table.items()} for kind, table in TABLES.items()
+    }

@@ -1,0 +1,76 @@
+"""Presence, order status and channel: one definition each, with their labels."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+
+class Presence(StrEnum):
+    """An agent's availability (``agents.presence``)."""
+
+    ONLINE = "online"  # takes new conversations
+    BUSY = "busy"  # logged in, not taking new conversations
+    AWAY = "away"
+    OFFLINE = "offline"
+
+    @property
+    def takes_work(self) -> bool:
+        return self is Presence.ONLINE
+
+    @property
+    def gone(self) -> bool:
+        """Not at the desk: their assigned conversations go back after the grace period."""
+        return self in (Presence.AWAY, Presence.OFFLINE)
+
+    @classmethod
+    def parse(cls, value: str | None) -> Presence:
+        """A stored value; anything unknown counts as offline (never as available)."""
+        try:
+            return cls(value or "")
+        except ValueError:
+            return cls.OFFLINE
+
+
+class OrderStatus(StrEnum):
+    """An order's status as the marketplace reports it (``orders.status``)."""
+
+    PENDING_PAYMENT = "pending_payment"
+    PAID = "paid"
+    PROCESSING = "processing"
+    DELIVERED = "delivered"
+    FAILED = "failed"
+    REFUNDING = "refunding"
+    REFUNDED = "refunded"
+    CANCELLED = "cancelled"
+
+    @property
+    def in_progress(self) -> bool:
+        """Paid, the goods are still on their way (the bot gives the expected time)."""
+        return self in (OrderStatus.PAID, OrderStatus.PROCESSING)
+
+
+class PromiseKind(StrEnum):
+    """Which first-response promise applies: chat 10 分钟, message 30 分钟, call-back 1 小时."""
+
+    CHAT = "chat"
+    MESSAGE = "message"
+    CALLBACK = "callback"
+
+
+class Channel(StrEnum):
+    """How a conversation reached us (``conversations.channel``)."""
+
+    WEB = "web"  # the widget (live chat)
+    TICKET = "ticket"  # the help-center form
+    EMAIL = "email"
+    WECHAT = "wechat"
+    API = "api"
+
+    @property
+    def promise(self) -> PromiseKind:
+        return PromiseKind.MESSAGE if self in (Channel.TICKET, Channel.EMAIL) else PromiseKind.CHAT
+
+    @property
+    def replies_by_email(self) -> bool:
+        """Agents' public replies are also sent to the customer by e-mail."""
+        return self in (Channel.TICKET, Channel.EMAIL)
