@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import sqlite3
 import subprocess
@@ -49,6 +50,15 @@ def test_migrate_and_demo_are_idempotent(tmp_path: Path) -> None:
     assert second.returncode == 0 and "已存在" in second.stdout
     assert kefu(tmp_path, "migrate").returncode == 0
     assert counts(tmp_path / "var" / "kefu.db") == before
+    # the demo wrote its settings through the validating action (typed, versioned)
+    con = sqlite3.connect(tmp_path / "var" / "kefu.db")
+    try:
+        (raw,) = con.execute("select settings from tenants").fetchone()
+    finally:
+        con.close()
+    settings = json.loads(raw)
+    assert settings["version"] == 1 and settings["sla_policy"]["warning_ratio"] == 0.8
+    assert {c["type"] for c in settings["official_channels"]} >= {"qq", "wechat", "website"}
 
 
 def test_create_token_and_admin(tmp_path: Path) -> None:

@@ -13,6 +13,7 @@ from sqlalchemy import select
 
 from kefu.actions.context import Kefu, Role
 from kefu.clock import SystemClock
+from kefu.domain.tenant_settings import parse_tenant_settings
 from kefu.errors import KefuError
 from kefu.realtime.broker import InProcessBroker
 from kefu.settings import Settings, get_settings, refuse_weak_secret_on
@@ -164,7 +165,7 @@ def cmd_mail_in(settings: Settings, args: argparse.Namespace) -> int:
     async def run(kefu: Kefu) -> int:
         kefu.subscribers = default_subscribers()
         tenant = await tenant_by_slug(kefu, args.tenant)
-        addresses = list(args.address or (tenant.settings or {}).get("support_emails", []))
+        addresses = list(args.address or parse_tenant_settings(tenant.settings).support_emails)
         if not addresses:
             raise KefuError(
                 "no_addresses",

@@ -12,6 +12,7 @@ from sqlalchemy import select
 from kefu.actions import commerce
 from kefu.actions.agents import create_agent
 from kefu.actions.context import Actor, ActorKind, Kefu, Role, transaction
+from kefu.actions.tenant_settings import do_update_tenant_settings
 from kefu.storage.models import Agent, Customer, Department, Merchant, Order, Tenant
 
 DEMO_TENANT = "demo"
@@ -109,7 +110,7 @@ async def load_demo(kefu: Kefu, password: str) -> DemoSummary:
                 slug=DEMO_TENANT,
                 name="星辰卡盟",
                 widget_secret=secrets.token_urlsafe(32),
-                settings={"official_channels": OFFICIAL_CHANNELS},
+                settings={},
                 created_at=tx.now,
             )
             tx.session.add(tenant)
@@ -156,6 +157,8 @@ async def load_demo(kefu: Kefu, password: str) -> DemoSummary:
                 capacity=capacity,
             )
     machine = Actor(kind=ActorKind.MACHINE, tenant_id=tenant_id)
+    if created:  # through the validating action, like an admin would
+        await do_update_tenant_settings(kefu, machine, {"official_channels": OFFICIAL_CHANNELS})
     for ext, name, tier, phone, mail, qq in MEMBERS:
         async with kefu.db.read() as session:
             found_c = (

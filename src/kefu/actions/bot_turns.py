@@ -30,6 +30,7 @@ from kefu.actions.knowledge import knowledge_index
 from kefu.actions.timeline import append_event
 from kefu.domain.conversation_state import AuthorType, EventType, Status
 from kefu.domain.routing import department_for
+from kefu.domain.tenant_settings import TenantSettings, parse_tenant_settings
 from kefu.domain.vocabulary import CATEGORIES
 from kefu.errors import NotFound
 from kefu.nlu.intents import INTENT_CODES
@@ -61,20 +62,6 @@ log = logging.getLogger("kefu.bot")
 ORDER_INTENTS = frozenset(c.code for c in CATEGORIES if c.order_related)
 UNINFORMATIVE_INTENTS = frozenset(c.code for c in CATEGORIES if not c.informative)
 _HANDOFF_BODIES = frozenset({HANDOFF_PAYLOAD, "转人工"})
-_CHANNEL_KINDS = {
-    "qq": "qq",
-    "wechat": "wechat",
-    "weixin": "wechat",
-    "wx": "wechat",
-    "phone": "phone",
-    "tel": "phone",
-    "site": "website",
-    "website": "website",
-    "url": "website",
-    "domain": "website",
-    "agent_id": "agent_id",
-    "agent_no": "agent_id",
-}
 
 _engines: dict[str, NluEngine] = {}
 
@@ -149,7 +136,7 @@ async def _load_context(session: AsyncSession, fact: TimelineFact) -> TurnContex
     if event is None or not event.body.strip():
         return None  # an attachment alone: nothing to understand
     tenant = await session.get(Tenant, fact.tenant_id)
-    settings: dict[str, Any] = (tenant.settings if tenant else None) or {}
+    settings = parse_tenant_settings(tenant.settings if tenant else None)
     departments = frozenset(
         (
             await session.execute(
@@ -184,30 +171,20 @@ async def _load_context(session: AsyncSession, fact: TimelineFact) -> TurnContex
 
 
 def official_channels(
-    settings: dict[str, Any], agent_nos: list[str]
+    settings: dict[str, Any] | TenantSettings | None, agent_nos: list[str]
 ) -> tuple[OfficialChannel, ...]:
-    """tenant.settings["official_channels"] ({type, value, label}) plus every active 工号."""
-    out: list[OfficialChannel] = []
-    for item in settings.get("official_channels") or []:
-        if not isinstance(item, dict):
-            continue
-        kind = _CHANNEL_KINDS.get(str(item.get("type", "")).lower())
-        value = str(item.get("value", "")).strip()
-        if kind and value:
-            out.append(OfficialChannel(kind, value, str(item.get("label", ""))))
+    """TenantSettings.official_channels plus every active 工号."""
+    typed = parse_tenant_settings(settings)
+    out = [OfficialChannel(c.type, c.value, c.label) for c in typed.official_channels]
     out.extend(OfficialChannel("agent_id", no, "客服工号") for no in agent_nos if no)
     return tuple(out)
 
 
-def tenant_examples(settings: dict[str, Any]) -> tuple[tuple[str, str], ...]:
-    """tenant.settings["bot_examples"] = [{text, intent}] (tenant phrasings and intents)."""
-    out: list[tuple[str, str]] = []
-    for item in settings.get("bot_examples") or []:
-        if isinstance(item, dict):
-            text, intent = str(item.get("text", "")).strip(), str(item.get("intent", "")).strip()
-            if text and intent:
-                out.append((text[:500], intent[:64]))
-    return tuple(out)
+def tenant_examples(
+    settings: dict[str, Any] | TenantSettings | None,
+) -> tuple[tuple[str, str], ...]:
+    """TenantSettings.bot_examples (tenant phrasings and intents)."""
+    return tuple((e.text, e.intent) for e in parse_tenant_settings(settings).bot_examples)
 
 
 async def engine_for(examples: tuple[tuple[str, str], ...]) -> NluEngine:

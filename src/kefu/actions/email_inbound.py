@@ -22,6 +22,7 @@ from kefu.actions.ticket_tracking import TrackingAccess, do_customer_reply
 from kefu.actions.timeline import append_event
 from kefu.channels.email import InboundDelivery, InboundEmail, find_thread, parse_email
 from kefu.domain.conversation_state import AuthorType, Channel, EventType, Visibility
+from kefu.domain.tenant_settings import parse_tenant_settings
 from kefu.errors import KefuError
 from kefu.storage.models import Conversation, EmailMessage, Event, Tenant
 
@@ -82,9 +83,10 @@ class _Lookup:
 
 
 def own_addresses(kefu: Kefu, tenant: Tenant) -> list[str]:
-    found = [kefu.settings.mail_from, *(tenant.settings or {}).get("support_emails", [])]
-    if (tenant.settings or {}).get("mail_from"):
-        found.append(str(tenant.settings["mail_from"]))
+    typed = parse_tenant_settings(tenant.settings)
+    found = [kefu.settings.mail_from, *typed.support_emails]
+    if typed.mail_from:
+        found.append(typed.mail_from)
     return [a.split("<")[-1].strip(" >").lower() for a in found if a]
 
 

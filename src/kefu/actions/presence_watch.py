@@ -1,7 +1,7 @@
 """Reassignment when an agent goes offline or away (docs/routing.md).
 
 An agent who has been offline/away for longer than the grace period
-(``tenant.settings["routing"]["reassign_grace_seconds"]``, default 120 s) gives their
+(``TenantSettings.routing.reassign_grace_seconds``, default 120 s) gives their
 `assigned` conversations back to the queue: a `status_change` to `queued` with reason
 `agent_offline` on each timeline; the queue pass then hands them to someone online.
 Conversations waiting for the customer stay with the agent until the customer writes.
@@ -18,17 +18,17 @@ from kefu.actions.context import Kefu, transaction
 from kefu.actions.conversation_status import set_status
 from kefu.clock import ensure_aware
 from kefu.domain.conversation_state import AuthorType, Status
+from kefu.domain.tenant_settings import RoutingSettings, parse_tenant_settings
 from kefu.domain.vocabulary import Presence
 from kefu.storage.models import Agent, Conversation, Tenant
 
-DEFAULT_GRACE = timedelta(seconds=120)
+DEFAULT_GRACE = RoutingSettings().reassign_grace
 GONE = tuple(p.value for p in Presence if p.gone)
 BATCH = 200
 
 
 def grace_period(settings: dict[str, Any] | None) -> timedelta:
-    raw = ((settings or {}).get("routing") or {}).get("reassign_grace_seconds")
-    return timedelta(seconds=float(raw)) if isinstance(raw, int | float) else DEFAULT_GRACE
+    return parse_tenant_settings(settings).routing.reassign_grace
 
 
 async def sweep_presence(kefu: Kefu, *, limit: int = BATCH) -> list[str]:

@@ -47,6 +47,7 @@ from kefu.domain.routing import (
     order_queue,
     plan_assignments,
 )
+from kefu.domain.tenant_settings import parse_tenant_settings
 from kefu.domain.vocabulary import Presence
 from kefu.errors import Conflict
 from kefu.realtime.broker import conversation_channel
@@ -64,11 +65,12 @@ def system_actor(tenant_id: int) -> Actor:
 
 
 def department_mapping(settings: dict[str, Any] | None) -> DepartmentMapping:
-    """Tenant's intent -> department table: defaults overlaid with settings."""
+    """Tenant's intent -> department table: defaults overlaid with
+    TenantSettings.department_routes (``"*"``: the fallback)."""
     base = DepartmentMapping()
-    raw = (settings or {}).get("department_routes") or {}
-    routes = {**base.routes, **{str(k): str(v) for k, v in raw.items() if k != "*"}}
-    return DepartmentMapping(routes=routes, fallback=str(raw.get("*", base.fallback)))
+    raw = parse_tenant_settings(settings).department_routes
+    routes = {**base.routes, **{k: v for k, v in raw.items() if k != "*"}}
+    return DepartmentMapping(routes=routes, fallback=raw.get("*", base.fallback))
 
 
 def tier_level(tier: str | None) -> int:

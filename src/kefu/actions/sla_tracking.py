@@ -7,8 +7,8 @@ sla_paused_since, sla_status, next_sla_check_at. Warnings and breaches are *not*
 written here: a status that got worse is left to the sweeper (escalation.py), which
 writes the sla_warning / sla_breach events, so every step lands on the timeline.
 
-Tenant configuration lives in tenants.settings (JSON), see docs/sla.md:
-``settings["sla_policy"]`` and ``settings["business_calendar"]``.
+Tenant configuration: ``TenantSettings.sla_policy`` and ``.business_calendar``
+(domain/tenant_settings.py, docs/sla.md).
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import datetime
 from functools import lru_cache
 from typing import Any
 
@@ -25,11 +25,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from kefu.actions.context import Kefu, TimelineFact, transaction
 from kefu.clock import ensure_aware
-from kefu.domain.business_calendar import BusinessCalendar, TimeRange
+from kefu.domain.business_calendar import BusinessCalendar
 from kefu.domain.conversation_state import AuthorType, EventType, Priority, Status, Visibility
 from kefu.domain.priority import PriorityLabel
 from kefu.domain.sla import (
-    DEFAULT_COMPLEX_CATEGORIES,
     SlaDeadlines,
     SlaEvent,
     SlaEventKind,
@@ -41,6 +40,7 @@ from kefu.domain.sla import (
     next_escalation_at,
     sla_status,
 )
+from kefu.domain.tenant_settings import TenantSettings, parse_tenant_settings
 from kefu.domain.vocabulary import Channel, PromiseKind
 from kefu.storage.models import Conversation, Event, Tenant
 
@@ -52,75 +52,23 @@ DONE = (Status.RESOLVED.value, Status.CLOSED.value)
 # -- tenant configuration -------------------------------------------------------------
 
 
-def _minutes(raw: dict[str, Any], key: str, default: timedelta) -> timedelta:
-    value = raw.get(key)
-    return timedelta(minutes=float(value)) if isinstance(value, int | float) else default
-
-
-@lru_cache(maxsize=256)
-def _policy_from_json(text: str) -> SlaPolicy:
-    raw: dict[str, Any] = json.loads(text)
-    base = SlaPolicy()
-    return SlaPolicy(
-        chat_first_response=_minutes(raw, "chat_first_response_minutes", base.chat_first_response),
-        message_first_response=_minutes(
-            raw, "message_first_response_minutes", base.message_first_response
-        ),
-        callback_first_response=_minutes(raw, "callback_minutes", base.callback_first_response),
-        simple_resolution=_minutes(raw, "simple_resolution_minutes", base.simple_resolution),
-        complex_resolution=_minutes(raw, "complex_resolution_minutes", base.complex_resolution),
-        complex_categories=frozenset(raw.get("complex_categories", DEFAULT_COMPLEX_CATEGORIES)),
-        warning_ratio=float(raw.get("warning_ratio", base.warning_ratio)),
-        reassign_on_breach=bool(raw.get("reassign_on_breach", False)),
-    )
-
-
-def _ranges(values: Iterable[str]) -> tuple[TimeRange, ...]:
-    return tuple(TimeRange.parse(v) for v in values)
-
-
-@lru_cache(maxsize=256)
-def _calendar_from_json(text: str) -> BusinessCalendar:
-    raw: dict[str, Any] = json.loads(text)
-    tz = str(raw.get("timezone", "Asia/Shanghai"))
-    if raw.get("always_open", True) and "weekdays" not in raw and "weekly" not in raw:
-        return BusinessCalendar.always_open(tz)
-    weekly: dict[int, tuple[TimeRange, ...]] = {}
-    if "weekly" in raw:  # {"0": ["09:00-18:00"], ... "6": []}
-        weekly = {int(k): _ranges(v) for k, v in raw["weekly"].items()}
-    else:
-        weekly = dict.fromkeys(range(5), _ranges(raw.get("weekdays", ())))
-        weekly[5] = _ranges(raw.get("saturday", ()))
-        weekly[6] = _ranges(raw.get("sunday", ()))
-    extra = [date.fromisoformat(d) for d in raw.get("holidays", ())]
-    workdays = [date.fromisoformat(d) for d in raw.get("makeup_workdays", ())]
-    if raw.get("china_holidays", True):
-        from kefu.domain.holidays_cn import china_holidays
-
-        data = china_holidays()
-        return BusinessCalendar(
-            weekly,
-            timezone=tz,
-            holidays=(data.holidays | frozenset(extra)) - frozenset(workdays),
-            makeup_workdays=(data.makeup_workdays | frozenset(workdays)) - frozenset(extra),
-        )
-    return BusinessCalendar(weekly, timezone=tz, holidays=extra, makeup_workdays=workdays)
-
-
 @dataclass(frozen=True)
 class TenantSla:
     policy: SlaPolicy
     calendar: BusinessCalendar
 
 
-def tenant_sla(settings: dict[str, Any] | None) -> TenantSla:
-    """The tenant's SLA policy and calendar; defaults: the seeds' promises, 7x24."""
-    settings = settings or {}
-    policy = _policy_from_json(json.dumps(settings.get("sla_policy") or {}, sort_keys=True))
-    calendar = _calendar_from_json(
-        json.dumps(settings.get("business_calendar") or {}, sort_keys=True)
-    )
-    return TenantSla(policy, calendar)
+@lru_cache(maxsize=512)
+def _tenant_sla_json(text: str) -> TenantSla:
+    typed = parse_tenant_settings(json.loads(text))
+    return TenantSla(typed.sla_policy.to_policy(), typed.business_calendar.to_calendar())
+
+
+def tenant_sla(settings: dict[str, Any] | TenantSettings | None) -> TenantSla:
+    """The tenant's SLA policy and calendar (TenantSettings.sla_policy /
+    business_calendar); defaults: the seeds' promises, 7x24."""
+    raw = settings.stored() if isinstance(settings, TenantSettings) else dict(settings or {})
+    return _tenant_sla_json(json.dumps(raw, sort_keys=True, default=str))
 
 
 async def load_tenant_sla(session: AsyncSession, tenant_id: int) -> TenantSla:

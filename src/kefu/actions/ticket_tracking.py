@@ -17,6 +17,7 @@ from kefu.actions.tracking_codes import do_redeem_tracking_code
 from kefu.clock import ensure_aware
 from kefu.domain import signed_tokens
 from kefu.domain.conversation_state import AuthorType, Channel, EventType, Status, check_transition
+from kefu.domain.tenant_settings import parse_tenant_settings
 from kefu.errors import InvalidInput, NotFound
 from kefu.storage.models import Conversation, Event, Tenant
 
@@ -79,9 +80,8 @@ async def do_lookup_ticket(
 
 
 def reopen_days(kefu: Kefu, tenant: Tenant | None = None) -> int:
-    if tenant is not None and isinstance((tenant.settings or {}).get("reopen_days"), int):
-        return int(tenant.settings["reopen_days"])
-    return kefu.settings.ticket_reopen_days
+    days = parse_tenant_settings(tenant.settings).reopen_days if tenant is not None else None
+    return days if days is not None else kefu.settings.ticket_reopen_days
 
 
 @dataclass(frozen=True)

@@ -22,7 +22,16 @@ from kefu.settings import Settings, get_settings
 from kefu.storage.database import Database
 from kefu.subscribers import default_subscribers
 from kefu.web import console, console_callbacks, helpcenter, ops, widget, ws
-from kefu.web.api import conversations, knowledge, people, queue, sessions, tickets, vocabulary
+from kefu.web.api import (
+    conversations,
+    knowledge,
+    people,
+    queue,
+    sessions,
+    tenant_settings,
+    tickets,
+    vocabulary,
+)
 from kefu.web.api import widget as widget_api
 from kefu.web.errors import install_error_handlers
 from kefu.web.limits import BodySizeLimit
@@ -87,6 +96,7 @@ def create_app(
     app.include_router(queue.router)
     app.include_router(tickets.router)
     app.include_router(vocabulary.router)
+    app.include_router(tenant_settings.router)
     app.include_router(ws.router)
     app.include_router(widget.router)
     app.include_router(console.router)

@@ -24,6 +24,7 @@ from kefu.actions.announcements import active_announcements
 from kefu.actions.context import Kefu
 from kefu.actions.escalation import do_request_escalation
 from kefu.actions.transcripts import transcript_for
+from kefu.domain.tenant_settings import parse_tenant_settings
 from kefu.errors import KefuError, NotFound
 from kefu.storage.models import KbArticle, Tenant
 from kefu.web.api.tickets import attachment_of, load_tracking, render_transcript
@@ -46,7 +47,7 @@ async def _page_context(kefu: Kefu, request: Request, slug: str, **extra: Any) -
         "request": request,
         "tenant": tenant,
         "slug": tenant.slug,
-        "channels": (tenant.settings or {}).get("official_channels", []),
+        "channels": parse_tenant_settings(tenant.settings).official_channels,
         "announcements": banners,
         "safety_rule": SAFETY_RULE,
         "categories": ticket_form.CATEGORIES,

@@ -1,6 +1,6 @@
 """Jinja2 templates shared by the server-rendered pages (console, help center).
 
-Every code shown to people goes through the vocabulary's labels: ``{{ label("status",
+Every code shown to people goes through the vocabulary's labels: ``{{ label_of("status",
 conv.status) }}`` in a template, ``labels_json("zh")`` embedded for the scripts."""
 
 from __future__ import annotations
@@ -40,4 +40,4 @@ def labels_json(lang: str = "zh") -> Markup:
     return Markup(text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026"))
 
 
-templates.env.globals.update(label=label, labels_zh=labels_zh, labels_json=labels_json)
+templates.env.globals.update(label_of=label, labels_zh=labels_zh, labels_json=labels_json)

@@ -10,6 +10,7 @@ from sqlalchemy import func, select
 from kefu.actions.announcements import active_announcements
 from kefu.actions.auth import tenant_by_slug
 from kefu.actions.sla_tracking import tenant_sla
+from kefu.domain.tenant_settings import parse_tenant_settings
 from kefu.domain.vocabulary import Presence
 from kefu.storage.models import Agent
 from kefu.web.api.schemas import ERROR_RESPONSES
@@ -45,13 +46,13 @@ async def widget_config(
             }
             for a in banners
         ]
-    settings = t.settings or {}
+    settings = parse_tenant_settings(t.settings)
     return {
         "tenant": t.slug,
         "name": t.name,
         "agents_online": int(online),
         "open_now": tenant_sla(settings).calendar.is_open(now),
-        "promised_reply_minutes": int(settings.get("leave_message_reply_minutes", 30)),
+        "promised_reply_minutes": settings.leave_message_reply_minutes,
         "announcements": announcements,
-        "official_channels": settings.get("official_channels", []),
+        "official_channels": [c.model_dump() for c in settings.official_channels],
     }
