@@ -22,6 +22,7 @@ from kefu.actions.timeline import append_event
 from kefu.clock import ensure_aware
 from kefu.domain.conversation_state import AuthorType, EventType, Status, Visibility
 from kefu.domain.vocabulary import PhoneNumber, mask_phone
+from kefu.domain.vocabulary.labels import label
 from kefu.errors import Conflict, InvalidInput, NotFound
 from kefu.realtime.broker import tenant_channel
 from kefu.storage.models import Callback, Conversation
@@ -32,12 +33,6 @@ OUTCOMES = {
     "no_answer": "no_answer",
     "wrong_number": "failed",
     "cancelled": "cancelled",
-}
-OUTCOME_ZH = {
-    "reached": "已接通",
-    "no_answer": "无人接听",
-    "wrong_number": "号码错误",
-    "cancelled": "已取消",
 }
 MAX_WINDOW = timedelta(days=7)
 
@@ -176,7 +171,7 @@ async def do_record_outcome(
             author_type=AuthorType.AGENT if actor.agent_id else AuthorType.SYSTEM,
             author_id=actor.agent_id,
             visibility=Visibility.INTERNAL,
-            body=f"回电结果：{OUTCOME_ZH[outcome]}"
+            body=f"回电结果：{label('callback_outcome', outcome)}"
             + (f"。{note.strip()[:400]}" if note.strip() else ""),
             data={
                 "kind": "callback_outcome",

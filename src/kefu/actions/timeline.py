@@ -8,6 +8,7 @@ from sqlalchemy import select, update
 
 from kefu.actions.context import Tx
 from kefu.domain.conversation_state import AuthorType, EventType, Visibility
+from kefu.domain.event_payloads import parse_event_data
 from kefu.storage.models import Conversation, Event
 
 
@@ -24,7 +25,9 @@ async def append_event(
     client_msg_id: str | None = None,
     flush: bool = True,
 ) -> Event:
-    """Allocate the next seq atomically (row lock on PostgreSQL) and insert the event."""
+    """Check the payload against its type's schema (domain/event_payloads.py), then
+    allocate the next seq atomically (row lock on PostgreSQL) and insert the event."""
+    parse_event_data(type_, data)
     result = await tx.session.execute(
         update(Conversation)
         .where(Conversation.id == conv.id)

@@ -67,7 +67,7 @@ def _author(event: Event, agents: dict[int, Agent]) -> str:
 def _public_data(event: Event, files: dict[int, list[Attachment]]) -> dict[str, Any]:
     data = event.data or {}
     out: dict[str, Any] = {}
-    for key in ("from", "to", "score", "tags", "agent_no", "to_department_name", "kind"):
+    for key in ("from", "to", "score", "tags", "name", "agent_no", "to_department_name", "kind"):
         if key in data:
             out[key] = data[key]
     if event.id in files:

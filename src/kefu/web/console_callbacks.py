@@ -9,6 +9,7 @@ from fastapi import APIRouter, Request, Response
 from fastapi.responses import HTMLResponse
 
 from kefu.actions import callbacks as cb_actions
+from kefu.domain.vocabulary.labels import label
 from kefu.web.console import signed_in, to_login
 from kefu.web.deps import KefuDep
 from kefu.web.templating import templates
@@ -16,9 +17,7 @@ from kefu.web.templating import templates
 router = APIRouter(prefix="/console")
 
 OUTCOMES_ZH = [
-    ("reached", "已接通"),
-    ("no_answer", "无人接听"),
-    ("wrong_number", "号码错误"),
+    (code, label("callback_outcome", code)) for code in ("reached", "no_answer", "wrong_number")
 ]
 
 

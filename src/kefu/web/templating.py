@@ -13,6 +13,7 @@ from zoneinfo import ZoneInfo
 from fastapi.templating import Jinja2Templates
 from markupsafe import Markup
 
+from kefu.domain.event_text import event_line
 from kefu.domain.vocabulary.labels import label, label_catalogue, labels_zh
 from kefu.queries.sla_view import CLOCK_ZH, DEFAULT_ZONE, PRIORITY_ZH, local_text
 
@@ -40,4 +41,6 @@ def labels_json(lang: str = "zh") -> Markup:
     return Markup(text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026"))
 
 
-templates.env.globals.update(label_of=label, labels_zh=labels_zh, labels_json=labels_json)
+templates.env.globals.update(
+    label_of=label, labels_zh=labels_zh, labels_json=labels_json, event_line=event_line
+)

@@ -94,6 +94,16 @@ TABLES: dict[str, dict[str, Pair]] = {
         EventType.SLA_BREACH: ("已超时", "SLA breached"),
         EventType.RATING: ("评价", "Rating"),
     },
+    "sla_clock": {
+        "first_response": ("首次响应", "First response"),
+        "resolution": ("解决", "Resolution"),
+    },
+    "callback_outcome": {
+        "reached": ("已接通", "Reached"),
+        "no_answer": ("无人接听", "No answer"),
+        "wrong_number": ("号码错误", "Wrong number"),
+        "cancelled": ("已取消", "Cancelled"),
+    },
     # why a conversation was handed over or changed status (event data "reason")
     "reason": {
         "button": ("点击转人工", "Asked for a person"),

@@ -91,7 +91,7 @@ async def queue_position(conversation_id: KeyPath, kefu: KefuDep, actor: ActorDe
 
 
 class CallbackCreate(Strict):
-    phone: Annotated[str, Field(min_length=5, max_length=20)]
+    phone: Annotated[str, Field(min_length=1, max_length=40)]
     window_start: datetime | None = None
     window_end: datetime | None = None
     note: Annotated[str, Field(max_length=200)] = ""

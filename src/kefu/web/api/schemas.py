@@ -10,6 +10,7 @@ from fastapi import Path
 from pydantic import BaseModel, ConfigDict, Field
 
 from kefu.domain.conversation_state import STATUS_LABELS_ZH, Channel, Priority, Status
+from kefu.domain.event_text import event_line
 from kefu.domain.vocabulary import OrderStatus, Presence, Urgency, category_info, category_label
 from kefu.storage.models import Agent, Conversation, Customer, Department, Event, Order
 
@@ -154,10 +155,19 @@ class EventPublic(BaseModel):
     data: dict[str, Any]
     client_msg_id: str | None
     created_at: datetime
+    text: str | None = Field(
+        None,
+        description="what the event says, in Chinese (for customers on public events, "
+        "for staff on internal ones); null: nothing to show",
+    )
 
     @classmethod
     def build(cls, conversation_public_id: str, event: Event) -> EventPublic:
+        internal = event.visibility == "internal"
         return cls(
+            text=event_line(
+                event.type, event.data, event.body, audience="staff" if internal else "customer"
+            ),
             conversation_id=conversation_public_id,
             seq=event.seq,
             type=event.type,

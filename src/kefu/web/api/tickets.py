@@ -28,6 +28,7 @@ from kefu.actions.escalation import do_request_escalation
 from kefu.actions.transcripts import Transcript, public_timeline, transcript_for
 from kefu.clock import ensure_aware
 from kefu.domain.conversation_state import STATUS_LABELS_ZH, Status
+from kefu.domain.event_text import event_line
 from kefu.storage.models import Announcement, Attachment, Conversation, Tenant
 from kefu.web.api.schemas import ERROR_RESPONSES, IdPath, KeyPath, RatingCreate, Strict
 from kefu.web.client_address import client_address
@@ -68,6 +69,7 @@ class TimelineItem:
     body: str
     at: datetime
     data: dict[str, Any] = field(default_factory=dict)
+    text: str = ""  # what the customer reads (domain/event_text.py)
 
 
 @dataclass
@@ -130,19 +132,24 @@ async def load_tracking(kefu: Kefu, access: ticket_tracking.TrackingAccess) -> T
     ]
     items = []
     for e in events:
-        if (
-            e.type in ("message", "bot_turn", "rating")
-            or e.type == "status_change"
-            or e.data.get("kind")
-        ):
-            author = {"customer": "我", "bot": "智能助手", "system": "系统"}.get(e.author_type, "")
-            if e.author_type == "agent":
-                author = "客服 " + who(e.author_id)
-            items.append(
-                TimelineItem(
-                    e.seq, e.type, author, e.author_type, e.body, e.created_at, dict(e.data or {})
-                )
+        text = event_line(e.type, e.data, e.body, audience="customer")
+        if text is None:
+            continue
+        author = {"customer": "我", "bot": "智能助手", "system": "系统"}.get(e.author_type, "")
+        if e.author_type == "agent":
+            author = "客服 " + who(e.author_id)
+        items.append(
+            TimelineItem(
+                e.seq,
+                e.type,
+                author,
+                e.author_type,
+                e.body,
+                e.created_at,
+                dict(e.data or {}),
+                text,
             )
+        )
     due = ticket_tracking.due_times(conv)
     now = kefu.clock.now()
     overdue = any(d is not None and ensure_aware(d) <= now for d in due.values())

@@ -315,8 +315,8 @@
         if (d.to === "queued") return T.queued;
         return null;
       case "rating": return T.rated + "（" + "★★★★★".slice(0, d.score || 0) + "）";
-      case "sla_warning": case "sla_breach": return null;
-      default: return null;
+      case "sla_warning": case "sla_breach": return ev.text || null;
+      default: return ev.text || null;  // the server's Chinese line for any other event
     }
   }
 
