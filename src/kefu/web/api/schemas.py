@@ -265,7 +265,7 @@ class CustomerUpsertBody(Strict):
     external_id: Annotated[str, Field(min_length=1, max_length=128)]
     display_name: Annotated[str, Field(max_length=100)] = ""
     tier: Literal["normal", "silver", "gold", "diamond"] = "normal"
-    phone: Annotated[str | None, Field(max_length=20, pattern=r"^\+?[0-9 -]{7,20}$")] = None
+    phone: Annotated[str | None, Field(max_length=40, description="a PhoneNumber")] = None
     email: Annotated[str | None, Field(max_length=254)] = None
     qq: Annotated[str | None, Field(max_length=20, pattern=r"^[0-9]{5,12}$")] = None
 
