@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from kefu.domain.event_text import event_line
+from kefu.domain.event_text import wire_text
 from kefu.storage.models import Event
 
 
@@ -22,12 +22,7 @@ def event_payload(conversation_public_id: str, event: Event) -> dict[str, Any]:
         "data": event.data or {},
         "client_msg_id": event.client_msg_id,
         "created_at": event.created_at.isoformat().replace("+00:00", "Z"),
-        # what it says in Chinese (domain/event_text.py): for customers on public
-        # events, for staff on internal ones
-        "text": event_line(
-            event.type,
-            event.data,
-            event.body,
-            audience="staff" if event.visibility == "internal" else "customer",
-        ),
+        # what a system event says in Chinese (domain/event_text.py): for customers on
+        # public events, for staff on internal ones; null for messages (see body)
+        "text": wire_text(event.type, event.data, event.body, event.visibility),
     }

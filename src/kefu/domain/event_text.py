@@ -115,6 +115,15 @@ def _sla_warning(data: Mapping[str, Any], zone: Zone) -> str:
     return line + (f"（{local_time(due, zone)} 到期）" if due else "")
 
 
+def wire_text(type_: str, data: Mapping[str, Any] | None, body: str, visibility: str) -> str | None:
+    """The ``text`` of an event on the wire: the line of a system event (messages carry
+    their text in ``body``; not repeated, frames stay small)."""
+    if type_ in (EventType.MESSAGE, EventType.BOT_TURN):
+        return None
+    audience: Audience = "staff" if visibility == "internal" else "customer"
+    return event_line(type_, data, body, audience=audience)
+
+
 def event_line(
     type_: str,
     data: Mapping[str, Any] | None,

@@ -10,7 +10,7 @@ from fastapi import Path
 from pydantic import BaseModel, ConfigDict, Field
 
 from kefu.domain.conversation_state import STATUS_LABELS_ZH, Channel, Priority, Status
-from kefu.domain.event_text import event_line
+from kefu.domain.event_text import wire_text
 from kefu.domain.vocabulary import OrderStatus, Presence, Urgency, category_info, category_label
 from kefu.storage.models import Agent, Conversation, Customer, Department, Event, Order
 
@@ -157,17 +157,14 @@ class EventPublic(BaseModel):
     created_at: datetime
     text: str | None = Field(
         None,
-        description="what the event says, in Chinese (for customers on public events, "
-        "for staff on internal ones); null: nothing to show",
+        description="what a system event says, in Chinese (for customers on public "
+        "events, for staff on internal ones); null for messages (their text is body)",
     )
 
     @classmethod
     def build(cls, conversation_public_id: str, event: Event) -> EventPublic:
-        internal = event.visibility == "internal"
         return cls(
-            text=event_line(
-                event.type, event.data, event.body, audience="staff" if internal else "customer"
-            ),
+            text=wire_text(event.type, event.data, event.body, event.visibility),
             conversation_id=conversation_public_id,
             seq=event.seq,
             type=event.type,
