@@ -92,7 +92,7 @@ def samples(alice_id: int) -> list[Sample]:
                "排队中 → 处理中", "处理中", codes=("queued", "assigned")),
         Sample(EventType.STATUS_CHANGE, "", {"from": "assigned", "to": "queued",
                                              "reason": "agent_offline"},
-               "客服离线", "排队中", codes=("agent_offline",)),
+               "客服已离线", "排队中", codes=("agent_offline",)),
         Sample(EventType.STATUS_CHANGE, "", {"from": "assigned", "to": "resolved",
                                              "reason": None},
                "已解决", "已解决", AuthorType.AGENT, codes=("resolved",)),

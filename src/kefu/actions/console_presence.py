@@ -9,6 +9,7 @@ from sqlalchemy import delete, exists, false, or_, select
 
 from kefu.actions import presence_leases as leases
 from kefu.actions.context import Actor, Kefu, transaction
+from kefu.domain.vocabulary import Presence
 from kefu.storage.models import Agent, ConsoleLease
 
 CONNECTION_LOST = leases.CONNECTION_LOST
@@ -31,7 +32,7 @@ async def do_open_console(
             tx, connection_id, actor.tenant_id, agent_id, leases.lease_length(heartbeat_seconds)
         )
         agent = await tx.session.get(Agent, agent_id)
-        online = agent is not None and agent.presence == "online"
+        online = agent is not None and agent.presence == Presence.ONLINE.value
     if online:
         from kefu.actions import queueing  # queueing reads leases; import at use
 

@@ -121,7 +121,7 @@ TABLES: dict[str, dict[str, Pair]] = {
         "agent_offline": ("客服已离线，重新排队", "Agent went offline, back to the queue"),
         "connection_lost": (
             "客服连接已断开，重新排队",
-            "Agent's connection lost, back to the queue",
+            "Connection lost, back to the queue",
         ),
         "signed_out": ("客服已退出登录，重新排队", "Agent signed out, back to the queue"),
         "sla_reassign": ("超时未处理，重新分配", "SLA breached, reassigned"),
