@@ -196,6 +196,7 @@ async def run_real(cfg: Config, day: list[Inquiry], speed: float = 0.0) -> Repor
     from kefu.actions.context import Actor, ActorKind, Kefu, Role, transaction
     from kefu.actions.escalation import sweep_all_due
     from kefu.clock import FakeClock
+    from kefu.domain.vocabulary import Presence
     from kefu.realtime.broker import InProcessBroker
     from kefu.settings import Settings
     from kefu.storage.database import Database
@@ -229,7 +230,7 @@ async def run_real(cfg: Config, day: list[Inquiry], speed: float = 0.0) -> Repor
                 capacity=cfg.capacity,
             )  # fmt: skip
             actor = Actor(ActorKind.STAFF, tenant_id, agent_id=agent.id, role=Role.AGENT)
-            await do_set_presence(kefu, actor, "online")
+            await do_set_presence(kefu, actor, Presence.ONLINE)
             staff.append(actor)
         by_agent = {a.agent_id: a for a in staff}
         customers: list[Actor] = []

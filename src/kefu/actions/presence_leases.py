@@ -25,10 +25,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from kefu.actions.context import Tx
 from kefu.actions.conversation_status import set_status
 from kefu.domain.conversation_state import AuthorType, EventType, Status
+from kefu.domain.vocabulary import Presence
 from kefu.realtime.broker import tenant_channel
 from kefu.storage.models import Agent, ConsoleLease, Conversation, Event
 
-OFFLINE = "offline"
+OFFLINE = Presence.OFFLINE.value
 CONNECTION_LOST = "connection_lost"
 SIGNED_OUT = "signed_out"
 # a presence set without any console connection (e.g. through the REST API) is given
