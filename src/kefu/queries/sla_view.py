@@ -8,26 +8,21 @@ import math
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from zoneinfo import ZoneInfo
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from kefu.clock import ensure_aware
 from kefu.domain.conversation_state import Priority
+from kefu.domain.tenant_settings import parse_tenant_settings
+from kefu.domain.vocabulary import category_info
+from kefu.domain.vocabulary.labels import label as label_of
+from kefu.domain.vocabulary.labels import labels_zh
 from kefu.storage.models import Conversation, Tenant
 
 DEFAULT_ZONE = "Asia/Shanghai"
-PRIORITY_ZH = {"low": "低", "normal": "普通", "high": "高", "urgent": "紧急"}
-URGENT_CATEGORIES_ZH = {
-    "account_security": "账号安全",
-    "account_access": "账号安全",
-    "recharge_not_received": "资金未到账",
-    "payment_failed": "资金风险",
-    "refund": "退款",
-    "withdrawal": "提现",
-    "chargeback": "资金风险",
-}
-CLOCK_ZH = {"first_response": "首次响应", "resolution": "解决"}
+PRIORITY_ZH = labels_zh("priority")
+CLOCK_ZH = labels_zh("sla_clock")
 STATE_ZH = {"ok": "按时", "warning": "即将超时", "breached": "已超时", "met": "已达成"}
 
 
@@ -37,11 +32,7 @@ async def tenant_settings(session: AsyncSession, tenant_id: int) -> dict[str, An
 
 
 def tenant_zone(settings: dict[str, Any] | None) -> ZoneInfo:
-    raw = ((settings or {}).get("business_calendar") or {}).get("timezone") or DEFAULT_ZONE
-    try:
-        return ZoneInfo(str(raw))
-    except (ZoneInfoNotFoundError, ValueError):
-        return ZoneInfo(DEFAULT_ZONE)
+    return ZoneInfo(parse_tenant_settings(settings).business_calendar.timezone)
 
 
 def local_text(when: datetime, zone: ZoneInfo) -> str:
@@ -93,7 +84,8 @@ class SlaView:
 def sla_view(conv: Conversation, settings: dict[str, Any] | None, now: datetime) -> SlaView:
     zone = tenant_zone(settings)
     label = Priority.LABELS.get(conv.priority, "normal")
-    reason = URGENT_CATEGORIES_ZH.get(conv.category or "")
+    info = category_info(conv.category)  # urgency is a property of the category
+    reason = label_of("urgency", info.urgency) if info is not None and info.urgency else None
     open_clocks: list[tuple[str, datetime | None]] = []
     if conv.first_responded_at is None:
         open_clocks.append(("first_response", conv.first_response_due_at))
