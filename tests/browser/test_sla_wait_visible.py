@@ -168,7 +168,7 @@ def test_wait_range_urgency_and_due_time_are_visible(
         item.click()
         pane = console.get_by_test_id("console-conversation")
         expect(pane.get_by_test_id("console-urgent")).to_contain_text(
-            "紧急 · 资金未到账", timeout=WAIT
+            "紧急 · 资金风险", timeout=WAIT
         )
         expect(pane.get_by_test_id("console-priority")).to_contain_text("优先级")
         first = pane.locator("[data-testid=console-due][data-kind=first_response]")
