@@ -3,8 +3,12 @@ pub/sub). The socket protocol itself lives in kefu.web.live."""
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from kefu.realtime.broker import Broker, InProcessBroker
-from kefu.settings import Settings
+
+if TYPE_CHECKING:  # realtime depends on no layer above it; settings is passed in
+    from kefu.settings import Settings
 
 
 def make_broker(settings: Settings) -> Broker:
