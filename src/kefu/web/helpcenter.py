@@ -3,13 +3,11 @@ home, categories, articles (有用 / 没用), search, the ticket form, tracking.
 
 from __future__ import annotations
 
-from collections import OrderedDict
 from typing import Annotated, Any
 from urllib.parse import quote
 
 from fastapi import APIRouter, Path, Query, Request
 from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse, Response
-from sqlalchemy import select
 
 from kefu.actions import (
     attachments,
@@ -26,7 +24,8 @@ from kefu.actions.escalation import do_request_escalation
 from kefu.actions.transcripts import transcript_for
 from kefu.domain.tenant_settings import parse_tenant_settings
 from kefu.errors import KefuError, NotFound
-from kefu.storage.models import KbArticle, Tenant
+from kefu.queries.helpcenter import published_articles_by_category
+from kefu.storage.models import KbArticle
 from kefu.web.api.tickets import attachment_of, load_tracking, render_transcript
 from kefu.web.client_address import client_address
 from kefu.web.deps import KefuDep
@@ -59,25 +58,10 @@ def _render(name: str, ctx: dict[str, Any], status_code: int = 200) -> HTMLRespo
     return templates.TemplateResponse(ctx["request"], name, ctx, status_code=status_code)
 
 
-async def _articles(kefu: Kefu, tenant: Tenant) -> OrderedDict[str, list[KbArticle]]:
-    async with kefu.db.read() as session:
-        rows = (
-            await session.execute(
-                select(KbArticle)
-                .where(KbArticle.tenant_id == tenant.id, KbArticle.published.is_(True))
-                .order_by(KbArticle.category, KbArticle.id)
-            )
-        ).scalars()
-        grouped: OrderedDict[str, list[KbArticle]] = OrderedDict()
-        for row in rows:
-            grouped.setdefault(row.category or "其他", []).append(row)
-    return grouped
-
-
 @router.get("/{slug}", response_class=HTMLResponse)
 async def home(slug: Slug, request: Request, kefu: KefuDep) -> HTMLResponse:
     ctx = await _page_context(kefu, request, slug)
-    grouped = await _articles(kefu, ctx["tenant"])
+    grouped = await published_articles_by_category(kefu, ctx["tenant"])
     popular = sorted((a for rows in grouped.values() for a in rows), key=lambda a: -a.views)[:6]
     return _render("help/home.html", {**ctx, "grouped": grouped, "popular": popular})
 
@@ -85,7 +69,7 @@ async def home(slug: Slug, request: Request, kefu: KefuDep) -> HTMLResponse:
 @router.get("/{slug}/c/{category}", response_class=HTMLResponse)
 async def category_page(slug: Slug, category: str, request: Request, kefu: KefuDep) -> HTMLResponse:
     ctx = await _page_context(kefu, request, slug)
-    grouped = await _articles(kefu, ctx["tenant"])
+    grouped = await published_articles_by_category(kefu, ctx["tenant"])
     if category not in grouped:
         raise NotFound("category", "分类")
     return _render(

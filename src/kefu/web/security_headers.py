@@ -17,11 +17,10 @@ from __future__ import annotations
 
 import time
 
-from sqlalchemy import select
 from starlette.datastructures import Headers
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from kefu.storage.models import Tenant
+from kefu.queries.helpcenter import settings_by_tenant_slug
 from kefu.web.origins import tenant_allowed_origins
 
 CSP = (
@@ -46,8 +45,7 @@ class OriginCache:
     async def get(self, scope: Scope) -> dict[str, frozenset[str]]:
         if time.monotonic() - self.loaded_at > ORIGINS_TTL:
             kefu = scope["app"].state.kefu
-            async with kefu.db.read() as session:
-                rows = (await session.execute(select(Tenant.slug, Tenant.settings))).all()
+            rows = await settings_by_tenant_slug(kefu)
             self.by_tenant = {slug: tenant_allowed_origins(s) for slug, s in rows}
             self.loaded_at = time.monotonic()
         return self.by_tenant

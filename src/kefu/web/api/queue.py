@@ -7,16 +7,15 @@ from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query
 from pydantic import BaseModel, Field
-from sqlalchemy import func, select
 
 from kefu.actions import callbacks as cb_actions
 from kefu.actions import escalation, queueing
 from kefu.actions.access import access_conversation_by_public_id, require_supervisor
 from kefu.actions.context import Actor
 from kefu.clock import ensure_aware
-from kefu.domain.conversation_state import OPEN_STATUSES
 from kefu.domain.vocabulary import mask_phone
-from kefu.storage.models import Callback, Conversation, Department
+from kefu.queries.queue_stats import queue_counts
+from kefu.storage.models import Callback, Conversation
 from kefu.web.api.conversations import present
 from kefu.web.api.schemas import ERROR_RESPONSES, ConversationPublic, IdPath, KeyPath, Strict
 from kefu.web.deps import ActorDep, KefuDep
@@ -221,57 +220,9 @@ async def queue_stats(kefu: KefuDep, actor: ActorDep) -> QueueStats:
     tenant = actor.tenant_id
     snap = await queueing.load_snapshot(kefu, tenant)
     now = kefu.clock.now()
-    open_ = [s.value for s in OPEN_STATUSES]
-    async with kefu.db.read() as session:
-        names = {
-            str(i): code
-            for i, code in (
-                await session.execute(
-                    select(Department.id, Department.code).where(Department.tenant_id == tenant)
-                )
-            ).all()
-        }
-        sla_counts = dict(
-            (
-                await session.execute(
-                    select(Conversation.sla_status, func.count(Conversation.id))
-                    .where(Conversation.tenant_id == tenant, Conversation.status.in_(open_))
-                    .group_by(Conversation.sla_status)
-                )
-            ).all()
-        )
-        breached = list(
-            (
-                await session.execute(
-                    select(Conversation.number)
-                    .where(
-                        Conversation.tenant_id == tenant,
-                        Conversation.status.in_(open_),
-                        Conversation.sla_status == "breached",
-                    )
-                    .order_by(Conversation.priority.desc(), Conversation.id)
-                    .limit(50)
-                )
-            ).scalars()
-        )
-        requests = (
-            await session.execute(
-                select(func.count(Conversation.id)).where(
-                    Conversation.tenant_id == tenant,
-                    Conversation.status.in_(open_),
-                    Conversation.escalation_requested_at.is_not(None),
-                )
-            )
-        ).scalar_one()
-        cb_counts = dict(
-            (
-                await session.execute(
-                    select(Callback.status, func.count(Callback.id))
-                    .where(Callback.tenant_id == tenant, Callback.status.in_(cb_actions.OPEN))
-                    .group_by(Callback.status)
-                )
-            ).all()
-        )
+    counts = await queue_counts(kefu, tenant)
+    names, sla_counts = counts.department_codes, counts.sla_counts
+    cb_counts = counts.callback_counts
     depts: dict[str, list[datetime]] = {}
     for conv in snap.waiting:
         depts.setdefault(conv.department, []).append(conv.enqueued_at)
@@ -292,8 +243,8 @@ async def queue_stats(kefu: KefuDep, actor: ActorDep) -> QueueStats:
         by_department=rows,
         sla_at_risk=int(sla_counts.get("warning", 0)),
         sla_breached=int(sla_counts.get("breached", 0)),
-        escalation_requests=int(requests),
+        escalation_requests=counts.escalation_requests,
         callbacks_open=int(sum(cb_counts.values())),
         callbacks_overdue=int(cb_counts.get("overdue", 0)),
-        breached=breached,
+        breached=counts.breached_numbers,
     )
