@@ -98,3 +98,16 @@ def test_code_guesses_are_budgeted_per_challenge(make_client: AppFactory) -> Non
         for n in range(7)
     ]
     assert statuses.count(429) >= 2 and 200 not in statuses[5:]
+
+
+def test_codes_sent_for_one_ticket_are_budgeted(make_client: AppFactory) -> None:
+    """Someone who knows the last 4 digits cannot ask for codes without end (each code
+    allows 5 guesses; the owner's phone is not flooded)."""
+    client = make_client(**PROXY)
+    world = world_in(client)
+    t = _file(client, world.slug, contact_email="")
+    statuses = [
+        _lookup(client, world.slug, t["number"], "5678", f"192.0.2.{n}")["status"]
+        for n in range(7)
+    ]
+    assert statuses[:5] == [202] * 5 and set(statuses[5:]) == {429}
