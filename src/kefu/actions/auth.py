@@ -348,6 +348,8 @@ def authenticate_customer_token(kefu: Kefu, token: str) -> Actor:
 
 
 async def tenant_by_slug(kefu: Kefu, slug: str) -> Tenant:
+    if "\x00" in slug:  # no slug has one, and PostgreSQL refuses NUL in text
+        raise NotFound("tenant", "平台")
     async with kefu.db.read() as session:
         tenant = (
             await session.execute(select(Tenant).where(Tenant.slug == slug))

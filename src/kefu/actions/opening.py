@@ -127,6 +127,8 @@ async def open_ticket_in_tx(kefu: Kefu, tx: Tx, new: NewTicket) -> tuple[Convers
 
 
 async def tenant_by_slug(session: AsyncSession, slug: str) -> Tenant:
+    if "\x00" in slug:  # no slug has one, and PostgreSQL refuses NUL in text
+        raise NotFound("tenant", "平台")
     tenant = (await session.execute(select(Tenant).where(Tenant.slug == slug))).scalar_one_or_none()
     if tenant is None:
         raise NotFound("tenant", "平台")

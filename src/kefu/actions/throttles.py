@@ -62,7 +62,8 @@ def anonymous_budget(kefu: Kefu, kind: AnonymousWrite) -> Budget:
 
 
 def budget_key(budget: Budget, *parts: object) -> str:
-    return ":".join([budget.name, *(str(p) for p in parts)])[:300]
+    key = ":".join([budget.name, *(str(p) for p in parts)])
+    return key.replace("\x00", "\\0")[:300]  # PostgreSQL refuses NUL in text
 
 
 async def attempts_in_window(session: AsyncSession, budget: Budget, key: str, now: datetime) -> int:

@@ -86,7 +86,7 @@ def _code_failed() -> KefuError:
 
 
 def normalise_number(number: str) -> str:
-    return number.strip().upper().replace("－", "-")[:40]
+    return number.strip().upper().replace("－", "-").replace("\x00", "")[:40]
 
 
 def _digits(text: str) -> str:

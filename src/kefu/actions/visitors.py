@@ -54,6 +54,7 @@ async def do_verify_visitor(
     not what is counted (docs/security.md)."""
     if not actor.is_customer or actor.customer_id is None:
         raise Forbidden("仅访客可以验证身份", "only a widget visitor can verify")
+    order_no = order_no.replace("\x00", "")  # PostgreSQL refuses NUL in text
     order_key = throttles.budget_key(throttles.VERIFY_ORDER, actor.tenant_id, order_no[:64])
     client_key = throttles.budget_key(throttles.VERIFY_CLIENT, actor.tenant_id, client)
     await throttles.guard(
