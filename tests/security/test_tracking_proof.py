@@ -107,7 +107,6 @@ def test_codes_sent_for_one_ticket_are_budgeted(make_client: AppFactory) -> None
     world = world_in(client)
     t = _file(client, world.slug, contact_email="")
     statuses = [
-        _lookup(client, world.slug, t["number"], "5678", f"192.0.2.{n}")["status"]
-        for n in range(7)
+        _lookup(client, world.slug, t["number"], "5678", f"192.0.2.{n}")["status"] for n in range(7)
     ]
     assert statuses[:5] == [202] * 5 and set(statuses[5:]) == {429}
