@@ -1,5 +1,6 @@
-"""Who reacts to committed timeline events, in order: the bot answers, routing assigns,
-SLA deadlines are recomputed, notifications go out."""
+"""Who plans follow-ups of committed timeline events, in order: the bot answers, routing
+assigns, SLA deadlines are recomputed, notifications go out. Each enqueues jobs in the
+transaction that appended the events (actions/outbox.py)."""
 
 from __future__ import annotations
 

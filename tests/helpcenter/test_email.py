@@ -12,7 +12,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select
 
 from kefu.actions.email_inbound import InboundResult, Outcome, do_receive_email
-from kefu.actions.notifications import run_email_job
+from kefu.actions.notifications import send_notification
 from kefu.channels.email import parse_email
 from kefu.storage.models import Attachment, Conversation, EmailMessage, Event, Job
 from tests.api.conftest import kefu_of
@@ -201,5 +201,5 @@ def test_run_email_job_is_idempotent(client: TestClient, world: World, smtp_serv
     job = _all(client, Job, Job.kind == "email.notify", Job.tenant_id == world.tenant_id)[0]
     assert len(smtp_server.handler.received) == 1
     assert client.portal is not None
-    client.portal.call(run_email_job, kefu_of(client), job.payload)
+    client.portal.call(send_notification, kefu_of(client), job.payload)
     assert len(smtp_server.handler.received) == 1

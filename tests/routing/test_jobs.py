@@ -1,4 +1,5 @@
-"""The jobs table: a due job runs once; a failing one is retried later, then fails."""
+"""The jobs table: a due job runs once; a failing one is retried later, then fails;
+one (kind, key) is enqueued once."""
 
 from __future__ import annotations
 
@@ -7,8 +8,9 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select
 
+from kefu.actions import outbox
 from kefu.actions.context import Kefu, transaction
-from kefu.jobs import handlers, queue
+from kefu.jobs import queue
 from kefu.storage.models import Job
 from tests.routing.support import Desk
 
@@ -30,10 +32,15 @@ async def _job(desk: Desk, job_id: int) -> Job:
 
 
 async def test_jobs_run_when_due_and_retry(desk: Desk, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setitem(handlers.JOB_HANDLERS, "test.record", "tests.routing.test_jobs:record")
+    kind = outbox.JobKind("tests.routing.test_jobs:record", "测试", max_attempts=4, fallback=None)
+    monkeypatch.setitem(outbox.JOB_KINDS, "test.record", kind)
     async with transaction(desk.kefu) as tx:
-        later = queue.enqueue(tx, "test.record", {"n": 1}, run_at=tx.now + timedelta(minutes=5))
-        failing = queue.enqueue(tx, "test.record", {"fail": True})
+        later = await outbox.enqueue(
+            tx, "test.record", "later", {"n": 1}, run_at=tx.now + timedelta(minutes=5)
+        )
+        failing = await outbox.enqueue(tx, "test.record", "failing", {"fail": True}, run_at=tx.now)
+        again = await outbox.enqueue(tx, "test.record", "later", {"n": 2})
+        assert later is not None and failing is not None and again is None
         await tx.session.flush()
         later_id, failing_id = later.id, failing.id
     RAN.clear()
@@ -43,12 +50,20 @@ async def test_jobs_run_when_due_and_retry(desk: Desk, monkeypatch: pytest.Monke
     assert (
         job.status == "pending" and job.attempts == 1 and "upstream down" in (job.last_error or "")
     )
+    # exponential backoff: 10 s after the first failure, 20 s after the second
+    assert job.run_at == desk.clock.now() + timedelta(seconds=10)
     desk.clock.advance(minutes=6)
     await queue.run_due_jobs(desk.kefu, limit=1000)
     assert RAN == [1]
     assert (await _job(desk, later_id)).status == "done"
-    for _ in range(queue.MAX_ATTEMPTS):
+    job = await _job(desk, failing_id)
+    assert job.attempts == 2 and job.run_at == desk.clock.now() + timedelta(seconds=20)
+    for _ in range(kind.max_attempts):
         desk.clock.advance(hours=2)
         await queue.run_due_jobs(desk.kefu, limit=1000)
     job = await _job(desk, failing_id)
-    assert job.status == "failed" and job.attempts == queue.MAX_ATTEMPTS
+    assert job.status == "failed" and job.attempts == kind.max_attempts
+    async with transaction(desk.kefu) as tx:
+        assert await outbox.enqueue(tx, "test.record", "later", {"n": 3}) is None
+    await queue.run_due_jobs(desk.kefu, limit=1000)
+    assert RAN == [1]

@@ -24,9 +24,10 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from kefu.actions.access import access_order_by_no
-from kefu.actions.context import Actor, ActorKind, Kefu, TimelineFact, transaction
+from kefu.actions.context import Actor, ActorKind, Kefu, TimelineFact, Tx, transaction
 from kefu.actions.conversations import do_request_handoff
 from kefu.actions.knowledge import knowledge_index
+from kefu.actions.outbox import add_failure_note, enqueue, mark_done
 from kefu.actions.timeline import append_event
 from kefu.domain.conversation_state import AuthorType, EventType, Status
 from kefu.domain.routing import department_for
@@ -53,6 +54,7 @@ from kefu.storage.models import (
     ConversationOrder,
     Department,
     Event,
+    Job,
     Order,
     Tenant,
 )
@@ -64,6 +66,11 @@ UNINFORMATIVE_INTENTS = frozenset(c.code for c in CATEGORIES if not c.informativ
 _HANDOFF_BODIES = frozenset({HANDOFF_PAYLOAD, "转人工"})
 
 _engines: dict[str, NluEngine] = {}
+
+BOT_JOB = "bot.answer"
+BOT_FAILED_APOLOGY = (
+    "非常抱歉，智能助手暂时出了点问题，已为您转接人工客服，请稍候，客服会尽快回复您。"
+)
 
 
 @dataclass(frozen=True)
@@ -80,20 +87,77 @@ class TurnContext:
     examples: tuple[tuple[str, str], ...]
 
 
-async def on_timeline(kefu: Kefu, facts: list[TimelineFact]) -> None:
+async def on_timeline(kefu: Kefu, tx: Tx, facts: list[TimelineFact]) -> None:
+    """Each customer message to a conversation with the bot gets one ``bot.answer`` job
+    (key: conversation + seq), run at once after the commit."""
     for fact in facts:
         if fact.type != EventType.MESSAGE or fact.author_type != AuthorType.CUSTOMER:
             continue
         if fact.status != Status.BOT:
             continue  # with a person (or closed) once the message committed: stay silent
-        try:
-            await answer_message(kefu, fact)
-        except Exception:
-            log.exception("bot turn failed", extra={"conversation": fact.conversation_public_id})
+        await enqueue(
+            tx,
+            BOT_JOB,
+            f"{fact.conversation_id}:{fact.seq}",
+            {"public_id": fact.conversation_public_id, "seq": fact.seq},
+            tenant_id=fact.tenant_id,
+            conversation_id=fact.conversation_id,
+        )
 
 
-async def answer_message(kefu: Kefu, fact: TimelineFact) -> BotDecision | None:
-    """Answer one stored customer message (None when the bot stays silent)."""
+async def run_bot_job(kefu: Kefu, job: Job) -> None:
+    assert job.tenant_id is not None and job.conversation_id is not None
+    fact = TimelineFact(
+        tenant_id=job.tenant_id,
+        conversation_id=job.conversation_id,
+        conversation_public_id=str(job.payload.get("public_id", "")),
+        seq=int(job.payload["seq"]),
+        type=EventType.MESSAGE.value,
+        author_type=AuthorType.CUSTOMER.value,
+        author_id=None,
+        visibility="public",
+        data={},
+        status=Status.BOT.value,
+    )
+    await answer_message(kefu, fact, job_id=job.id)
+
+
+async def bot_gave_up(kefu: Kefu, job: Job) -> None:
+    """The bot kept failing on a message: apologise, queue the customer for a person, and
+    tell staff why (one transaction)."""
+    async with transaction(kefu) as tx:
+        stmt = (
+            select(Conversation)
+            .where(Conversation.id == job.conversation_id, Conversation.tenant_id == job.tenant_id)
+            .with_for_update()
+        )
+        conv = (await tx.session.execute(stmt)).scalar_one_or_none()
+        if conv is None or conv.status != Status.BOT:
+            return  # a person has it already
+        await append_event(
+            tx,
+            conv,
+            EventType.BOT_TURN,
+            author_type=AuthorType.BOT,
+            body=BOT_FAILED_APOLOGY,
+            data={"reason": "bot_failed", "handoff": True, "quick_replies": []},
+        )
+        await add_failure_note(
+            tx, job, f"机器人连续 {job.attempts} 次未能回复客户的消息，已自动转人工。"
+        )
+        await do_request_handoff(
+            kefu,
+            Actor(kind=ActorKind.MACHINE, tenant_id=conv.tenant_id),
+            conv.public_id,
+            reason="bot_failed",
+        )
+
+
+async def answer_message(
+    kefu: Kefu, fact: TimelineFact, *, job_id: int | None = None
+) -> BotDecision | None:
+    """Answer one stored customer message (None when the bot stays silent). The answer,
+    a handoff it decides and the job's "done" are one transaction."""
     async with kefu.db.read() as session:
         ctx = await _load_context(session, fact)
         if ctx is None:
@@ -106,18 +170,21 @@ async def answer_message(kefu: Kefu, fact: TimelineFact) -> BotDecision | None:
     decision = _decide(u, ctx, state, index)
     if decision.silent:
         return None
-    written = await do_record_bot_turn(kefu, fact.tenant_id, ctx.conversation_id, u, decision)
-    if written and decision.handoff:
-        code = department_for(u.intent)
-        await do_request_handoff(
-            kefu,
-            Actor(kind=ActorKind.MACHINE, tenant_id=fact.tenant_id),
-            ctx.public_id,
-            reason=decision.reason or "bot",
-            urgent=decision.urgent,
-            category=u.intent if u.intent not in UNINFORMATIVE_INTENTS else None,
-            department_code=code if code in ctx.departments else None,
+    async with transaction(kefu):
+        written = await do_record_bot_turn(
+            kefu, fact.tenant_id, ctx.conversation_id, u, decision, seq=fact.seq, job_id=job_id
         )
+        if written and decision.handoff:
+            code = department_for(u.intent)
+            await do_request_handoff(
+                kefu,
+                Actor(kind=ActorKind.MACHINE, tenant_id=fact.tenant_id),
+                ctx.public_id,
+                reason=decision.reason or "bot",
+                urgent=decision.urgent,
+                category=u.intent if u.intent not in UNINFORMATIVE_INTENTS else None,
+                department_code=code if code in ctx.departments else None,
+            )
     return decision if written else None
 
 
@@ -273,10 +340,18 @@ def _lookup(order: Order) -> OrderLookup:
 
 
 async def do_record_bot_turn(
-    kefu: Kefu, tenant_id: int, conversation_id: int, u: Understanding, decision: BotDecision
+    kefu: Kefu,
+    tenant_id: int,
+    conversation_id: int,
+    u: Understanding,
+    decision: BotDecision,
+    *,
+    seq: int = 0,
+    job_id: int | None = None,
 ) -> bool:
     """Write the bot's answer and its new state. False (nothing written) when a person
-    took the conversation in the meantime."""
+    took the conversation in the meantime, or message ``seq`` was answered already
+    (the same job run twice)."""
     async with transaction(kefu) as tx:
         stmt = (
             select(Conversation)
@@ -289,6 +364,10 @@ async def do_record_bot_turn(
         previous = dict(conv.bot_state or {})
         if previous.get("handed_over"):
             return False
+        if seq and int(previous.get("answered_seq", 0)) >= seq:
+            return False
+        if not await mark_done(tx, job_id):
+            return False
         unhelpful = int(previous.get("unhelpful_turns", 0))
         state: dict[str, Any] = {
             **previous,
@@ -297,6 +376,8 @@ async def do_record_bot_turn(
             "last_intent": u.intent,
             "last_reason": decision.reason,
         }
+        if seq:
+            state["answered_seq"] = seq
         if decision.article_id:
             state["last_article"] = decision.article_id
         conv.bot_state = state

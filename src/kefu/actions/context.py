@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
@@ -17,7 +18,7 @@ from kefu.clock import Clock
 from kefu.realtime.broker import Broker, conversation_channel, tenant_channel
 from kefu.settings import Settings
 from kefu.storage.database import Database
-from kefu.storage.models import Conversation, Event
+from kefu.storage.models import Conversation, Event, Job
 
 
 class ActorKind(StrEnum):
@@ -76,7 +77,9 @@ class TimelineFact:
     status: str  # the conversation's status once the transaction committed
 
 
-Subscriber = Callable[["Kefu", list[TimelineFact]], Awaitable[None]]
+# A follow-up planner: given the events a transaction appended, it enqueues the jobs they
+# call for (actions/outbox.py) in that same transaction, before it commits.
+Subscriber = Callable[["Kefu", "Tx", list[TimelineFact]], Awaitable[None]]
 
 
 @dataclass
@@ -88,36 +91,72 @@ class Kefu:
     broker: Broker
     clock: Clock
     subscribers: list[Subscriber] = field(default_factory=list)
+    # job ids a handler marked done in its own commit (the fast path skips one write)
+    jobs_done: set[int] = field(default_factory=set)
 
 
 @dataclass
 class Tx:
-    """One write transaction, and the notifications to publish once it commits."""
+    """One write transaction: the follow-up jobs it enqueued and the notifications to
+    publish once it commits. Nested ``transaction()`` calls share it."""
 
     session: AsyncSession
     now: datetime
     notifications: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
     appended: list[tuple[Conversation, Event]] = field(default_factory=list)
+    jobs: list[Job] = field(default_factory=list)
+    fast_jobs: list[Job] = field(default_factory=list)
+    done_jobs: list[int] = field(default_factory=list)
+    owner: int = 0  # id() of the Database it writes to
+    open: bool = True
 
     def notify(self, channel: str, message: dict[str, Any]) -> None:
         self.notifications.append((channel, message))
 
 
+_current_tx: ContextVar[Tx | None] = ContextVar("kefu_current_tx", default=None)
+
+
 @asynccontextmanager
 async def transaction(kefu: Kefu) -> AsyncIterator[Tx]:
-    """Run do_* writes in one transaction; after commit (only), publish notifications and
-    hand the new timeline events to the subscribers (bot, routing, SLA, email)."""
+    """Run do_* writes in one transaction. Called inside another (same task, same
+    database) it joins the outer one: one use case = one transaction, and what follows
+    the commit happens once, when the outermost commits. Before the commit the
+    subscribers enqueue the follow-up jobs of the new events (in this transaction);
+    after it (only) the notifications are published and the fast path runs the jobs."""
+    outer = _current_tx.get()
+    if outer is not None and outer.open and outer.owner == id(kefu.db):
+        yield outer
+        return
     async with kefu.db.write() as session:
-        tx = Tx(session=session, now=kefu.clock.now())
-        yield tx
-    facts = [_fact(conv, event) for conv, event in tx.appended]
+        tx = Tx(session=session, now=kefu.clock.now(), owner=id(kefu.db))
+        token = _current_tx.set(tx)
+        try:
+            yield tx
+            await _plan_follow_ups(kefu, tx)
+        finally:
+            tx.open = False
+            _current_tx.reset(token)
+    kefu.jobs_done.update(tx.done_jobs)
     for channel, message in [*_event_notifications(tx.appended), *tx.notifications]:
         try:
             await kefu.broker.publish(channel, message)
         except Exception:  # the database is the truth; clients catch up by seq
             log.exception("broker publish failed", extra={"channel": channel})
-    if facts:
-        await dispatch(kefu, facts)
+    if tx.fast_jobs:
+        from kefu.actions.outbox import run_fast  # outbox builds on this module
+
+        await run_fast(kefu, tx.fast_jobs)
+
+
+async def _plan_follow_ups(kefu: Kefu, tx: Tx) -> None:
+    if not tx.appended or not kefu.subscribers:
+        return
+    await tx.session.flush()
+    facts = [_fact(conv, event) for conv, event in tx.appended]
+    for subscriber in kefu.subscribers:
+        await subscriber(kefu, tx, facts)
+    await tx.session.flush()
 
 
 def _fact(conv: Conversation, event: Event) -> TimelineFact:
@@ -163,12 +202,3 @@ def _event_notifications(
             )
         )
     return out
-
-
-async def dispatch(kefu: Kefu, facts: list[TimelineFact]) -> None:
-    """A failing subscriber never undoes or fails the write that already committed."""
-    for subscriber in kefu.subscribers:
-        try:
-            await subscriber(kefu, facts)
-        except Exception:
-            log.exception("subscriber failed", extra={"subscriber": repr(subscriber)})

@@ -1,25 +1,23 @@
 """Email notifications for tickets: created, answered, resolved.
 
-Decision (docs/helpcenter.md): an outbox. The subscriber writes one ``jobs`` row
-(kind ``email.notify``) per notification after the event committed, then — when
-``settings.smtp_host`` is set — sends it at once and marks the row ``done``. A
-temporary SMTP failure leaves the row ``pending`` with a back-off ``run_at`` for the
-job runner (``run_email_job``); a permanent one marks it ``failed``. The row is
-written with ``run_at`` a little in the future, so a runner does not pick it up while
-the inline attempt is under way. Sending is idempotent per event: an outgoing
+Through the outbox (docs/outbox.md): one ``email.notify`` job per notification, written
+in the transaction of the event; when ``settings.smtp_host`` is set the fast path sends
+it right after the commit. A temporary SMTP failure is retried with backoff by the job
+runner; a permanent one (or the last attempt) marks it ``failed`` and leaves an internal
+note on the conversation. Sending is idempotent per event: an outgoing
 ``email_messages`` row for the event means "already sent".
 """
 
 from __future__ import annotations
 
 import logging
-from datetime import timedelta
 from email.utils import parseaddr
 from typing import Any
 
 from sqlalchemy import select
 
-from kefu.actions.context import Kefu, TimelineFact, transaction
+from kefu.actions.context import Kefu, TimelineFact, Tx, transaction
+from kefu.actions.outbox import GiveUp, add_failure_note, enqueue
 from kefu.actions.ticket_tracking import tracking_token, tracking_url
 from kefu.channels.email import (
     EmailSendError,
@@ -36,9 +34,7 @@ from kefu.storage.models import Agent, Conversation, EmailMessage, Event, Job, T
 log = logging.getLogger("kefu.notifications")
 
 JOB_KIND = "email.notify"
-INLINE_GRACE = timedelta(minutes=2)
-BACKOFF = (timedelta(minutes=1), timedelta(minutes=5), timedelta(minutes=30), timedelta(hours=2))
-MAX_ATTEMPTS = 8
+KIND_ZH = {"created": "工单受理", "answered": "客服回复", "resolved": "工单已解决"}
 EMAIL_CHANNELS = tuple(c.value for c in Channel if c.replies_by_email)
 
 
@@ -57,58 +53,48 @@ def notification_kind(fact: TimelineFact) -> NotificationKind | None:
     return None
 
 
-async def on_timeline(kefu: Kefu, facts: list[TimelineFact]) -> None:
-    wanted = [(f, k) for f in facts if (k := notification_kind(f)) is not None]
-    if not wanted:
-        return
-    job_ids: list[int] = []
-    async with transaction(kefu) as tx:
-        for fact, kind in wanted:
-            conv = await tx.session.get(Conversation, fact.conversation_id)
-            if conv is None or not conv.contact_email or conv.channel not in EMAIL_CHANNELS:
-                continue
-            job = Job(
-                tenant_id=fact.tenant_id,
-                kind=JOB_KIND,
-                payload={"conversation_id": conv.id, "seq": fact.seq, "kind": kind.value},
-                status="pending",
-                run_at=tx.now + INLINE_GRACE,
-                attempts=0,
-                created_at=tx.now,
-            )
-            tx.session.add(job)
-            await tx.session.flush()
-            job_ids.append(job.id)
-    if kefu.settings.smtp_host:
-        for job_id in job_ids:
-            await run_job_inline(kefu, job_id)
+async def on_timeline(kefu: Kefu, tx: Tx, facts: list[TimelineFact]) -> None:
+    """One ``email.notify`` job per mail an event calls for (key: conversation, seq and
+    kind); sent at once after the commit when SMTP is configured."""
+    for fact in facts:
+        kind = notification_kind(fact)
+        if kind is None:
+            continue
+        conv = await tx.session.get(Conversation, fact.conversation_id)
+        if conv is None or not conv.contact_email or conv.channel not in EMAIL_CHANNELS:
+            continue
+        await enqueue(
+            tx,
+            JOB_KIND,
+            f"{conv.id}:{fact.seq}:{kind.value}",
+            {"conversation_id": conv.id, "seq": fact.seq, "kind": kind.value},
+            tenant_id=fact.tenant_id,
+            conversation_id=conv.id,
+            fast_path=bool(kefu.settings.smtp_host),
+        )
 
 
-async def run_job_inline(kefu: Kefu, job_id: int) -> None:
-    async with kefu.db.read() as session:
-        job = await session.get(Job, job_id)
-        payload = dict(job.payload) if job else {}
-    status, error, retry_at = "done", None, None
+async def run_email_job(kefu: Kefu, job: Job) -> None:
+    """A temporary SMTP failure is retried with backoff; a permanent one gives up."""
     try:
-        await run_email_job(kefu, payload)
-    except EmailSendTemporaryError as exc:
-        status, error = "pending", str(exc)
-        retry_at = kefu.clock.now() + BACKOFF[0]
+        await send_notification(kefu, dict(job.payload))
+    except EmailSendTemporaryError:
+        raise
     except EmailSendError as exc:
-        status, error = "failed", str(exc)
-    except Exception as exc:  # never lose the job: the runner retries
-        log.exception("email notification failed", extra={"job": job_id})
-        status, error = "pending", repr(exc)[:500]
-        retry_at = kefu.clock.now() + BACKOFF[0]
+        raise GiveUp(str(exc)) from exc
+
+
+async def email_gave_up(kefu: Kefu, job: Job) -> None:
+    """Staff see that the customer was not told: an internal note on the timeline."""
+    kind = str(job.payload.get("kind", ""))
+    label = KIND_ZH.get(kind, "邮件")
     async with transaction(kefu) as tx:
-        row = await tx.session.get(Job, job_id)
-        if row is None:
-            return
-        row.attempts = (row.attempts or 0) + 1
-        row.status = status
-        row.last_error = error
-        if retry_at is not None:
-            row.run_at = retry_at
+        await add_failure_note(
+            tx,
+            job,
+            f"{label}邮件发送失败（已尝试 {job.attempts} 次），客户没有收到，"
+            "请通过其他方式联系客户。",
+        )
 
 
 def smtp_settings(kefu: Kefu) -> SmtpSettings:
@@ -122,7 +108,7 @@ def smtp_settings(kefu: Kefu) -> SmtpSettings:
     )
 
 
-async def run_email_job(kefu: Kefu, payload: dict[str, Any]) -> None:
+async def send_notification(kefu: Kefu, payload: dict[str, Any]) -> None:
     """Send one notification. Raises EmailSendTemporaryError (retry) or
     EmailSendPermanentError (give up); returns quietly when nothing is to be sent."""
     if not kefu.settings.smtp_host:

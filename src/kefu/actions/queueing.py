@@ -26,8 +26,9 @@ from typing import Any
 from sqlalchemy import func, select
 
 from kefu.actions.assignment import assign, lock_agent
-from kefu.actions.context import Actor, ActorKind, Kefu, TimelineFact, transaction
+from kefu.actions.context import Actor, ActorKind, Kefu, TimelineFact, Tx, transaction
 from kefu.actions.conversation_status import ACTIVE_FOR_AGENT
+from kefu.actions.outbox import enqueue
 from kefu.actions.presence_leases import has_live_console, live_agent_ids
 from kefu.clock import ensure_aware
 from kefu.domain.conversation_state import AuthorType, EventType, Priority, Status
@@ -51,8 +52,18 @@ from kefu.domain.tenant_settings import parse_tenant_settings
 from kefu.domain.vocabulary import Presence
 from kefu.errors import Conflict
 from kefu.realtime.broker import conversation_channel
-from kefu.storage.models import Agent, Conversation, ConversationOrder, Customer, Department, Order
+from kefu.storage.models import (
+    Agent,
+    Conversation,
+    ConversationOrder,
+    Customer,
+    Department,
+    Job,
+    Order,
+)
 from kefu.storage.models import Tenant as TenantRow
+
+QUEUE_JOB = "queue.pass"
 
 ANY_DEPARTMENT = "*"
 HANDLING_SAMPLES = 50
@@ -389,10 +400,26 @@ def _changes_the_queue(fact: TimelineFact) -> bool:
     return fact.type == EventType.ASSIGNMENT and fact.author_type != AuthorType.SYSTEM
 
 
-async def on_timeline(kefu: Kefu, facts: list[TimelineFact]) -> None:
-    tenants = sorted({f.tenant_id for f in facts if _changes_the_queue(f)})
-    for tenant_id in tenants:
-        await run_queue_pass(kefu, tenant_id)
+async def on_timeline(kefu: Kefu, tx: Tx, facts: list[TimelineFact]) -> None:
+    """A ``queue.pass`` job per tenant whose queue the transaction changed (key: the
+    first event that changed it)."""
+    first: dict[int, TimelineFact] = {}
+    for fact in facts:
+        if _changes_the_queue(fact):
+            first.setdefault(fact.tenant_id, fact)
+    for tenant_id, fact in sorted(first.items()):
+        await enqueue(
+            tx,
+            QUEUE_JOB,
+            f"{tenant_id}:{fact.conversation_id}:{fact.seq}",
+            {"tenant_id": tenant_id},
+            tenant_id=tenant_id,
+            conversation_id=fact.conversation_id,
+        )
+
+
+async def run_queue_job(kefu: Kefu, job: Job) -> None:
+    await run_queue_pass(kefu, int(job.payload["tenant_id"]))
 
 
 async def on_presence_changed(kefu: Kefu, tenant_id: int) -> None:

@@ -23,7 +23,8 @@ from typing import Any
 from sqlalchemy import or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from kefu.actions.context import Kefu, TimelineFact, transaction
+from kefu.actions.context import Kefu, TimelineFact, Tx, transaction
+from kefu.actions.outbox import enqueue
 from kefu.clock import ensure_aware
 from kefu.domain.business_calendar import BusinessCalendar
 from kefu.domain.conversation_state import AuthorType, EventType, Priority, Status, Visibility
@@ -42,7 +43,9 @@ from kefu.domain.sla import (
 )
 from kefu.domain.tenant_settings import TenantSettings, parse_tenant_settings
 from kefu.domain.vocabulary import Channel, PromiseKind
-from kefu.storage.models import Conversation, Event, Tenant
+from kefu.storage.models import Conversation, Event, Job, Tenant
+
+SLA_JOB = "sla.refresh"
 
 #: Events that can move a clock; others (bot turns, notes, SLA events) are ignored.
 SLA_EVENT_TYPES = frozenset({EventType.HANDOFF, EventType.STATUS_CHANGE, EventType.MESSAGE})
@@ -243,7 +246,20 @@ def _moves_a_clock(fact: TimelineFact) -> bool:
     return fact.type in SLA_EVENT_TYPES
 
 
-async def on_timeline(kefu: Kefu, facts: list[TimelineFact]) -> None:
-    ids = {f.conversation_id for f in facts if _moves_a_clock(f)}
-    if ids:
-        await refresh_sla(kefu, ids)
+async def on_timeline(kefu: Kefu, tx: Tx, facts: list[TimelineFact]) -> None:
+    """One ``sla.refresh`` job for the conversations whose clocks the transaction moved
+    (key: the first event that moved one)."""
+    moving = [f for f in facts if _moves_a_clock(f)]
+    if moving:
+        await enqueue(
+            tx,
+            SLA_JOB,
+            f"{moving[0].conversation_id}:{moving[0].seq}",
+            {"conversation_ids": sorted({f.conversation_id for f in moving})},
+            tenant_id=moving[0].tenant_id,
+            conversation_id=moving[0].conversation_id,
+        )
+
+
+async def run_sla_job(kefu: Kefu, job: Job) -> None:
+    await refresh_sla(kefu, {int(i) for i in job.payload.get("conversation_ids", [])})

@@ -362,13 +362,20 @@ class EmailMessage(Base):
 
 
 class Job(Base):
-    """Durable timed work (outbox delivery, reminders): claimed with SKIP LOCKED."""
+    """Durable follow-up work (the outbox: bot turns, routing, SLA, mail), written in the
+    transaction of the write it follows; claimed with SKIP LOCKED. (kind, key) is the
+    idempotency key: one follow-up per cause, never enqueued twice."""
 
     __tablename__ = "jobs"
-    __table_args__ = (Index("ix_jobs_status_run_at", "status", "run_at"),)
+    __table_args__ = (
+        Index("ix_jobs_status_run_at", "status", "run_at"),
+        UniqueConstraint("kind", "key"),
+    )
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
     tenant_id: Mapped[int | None] = mapped_column(ForeignKey("tenants.id"))
     kind: Mapped[str] = mapped_column(String(64))
+    key: Mapped[str | None] = mapped_column(String(200))
+    conversation_id: Mapped[int | None] = mapped_column(BigInteger)
     payload: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     status: Mapped[str] = mapped_column(String(16), default="pending")
     run_at: Mapped[datetime] = mapped_column(UTCDateTime())
