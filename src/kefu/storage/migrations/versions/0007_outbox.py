@@ -1,7 +1,7 @@
 """outbox: jobs get an idempotency key (unique per kind) and the conversation they serve.
 
 Revision ID: 0007
-Revises: 0006
+Revises: 0009
 """
 
 from collections.abc import Sequence
@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0007"
-down_revision: str | None = "0006"
+down_revision: str | None = "0009"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
