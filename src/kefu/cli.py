@@ -150,9 +150,14 @@ def cmd_create_token(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def cmd_bot(_settings: Settings, args: argparse.Namespace) -> int:
+    rest = list(args.rest)
+    if any(a == "--dialogues" or a.startswith("--dialogues=") for a in rest):
+        from kefu.dialogue_eval import main as dialogues_main
+
+        return dialogues_main(rest)
     from kefu.nlu.evaluation import main as eval_main
 
-    return eval_main(list(args.rest))
+    return eval_main(rest)
 
 
 def cmd_mail_in(settings: Settings, args: argparse.Namespace) -> int:
@@ -221,7 +226,9 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("create-token", help="create an API token for a tenant")
     p.add_argument("--tenant", default="demo")
     p.add_argument("--name", required=True)
-    p = sub.add_parser("bot", help="bot tools: kefu bot eval FILE.jsonl [--json]")
+    p = sub.add_parser(
+        "bot", help="bot tools: kefu bot eval FILE.jsonl [--json] [--dialogues D.jsonl]"
+    )
     p.add_argument("rest", nargs=argparse.REMAINDER)
     p = sub.add_parser("mail-in", help="receive support mail over SMTP (aiosmtpd)")
     p.add_argument("--tenant", default="demo")

@@ -43,11 +43,11 @@ def test_strong_negative_hands_over(engine: NluEngine, index: KnowledgeIndex) ->
 
 
 def test_two_unhelpful_turns(engine: NluEngine, index: KnowledgeIndex) -> None:
-    first = run(engine, index, "没用", unhelpful_turns=0)
+    first = run(engine, index, "没用", unhelpful_turns=0, turns=1)
     assert not first.handoff and first.unhelpful_feedback
-    second = run(engine, index, "不是这个", unhelpful_turns=1)
+    second = run(engine, index, "不是这个", unhelpful_turns=1, turns=2)
     assert second.handoff and second.reason == "unhelpful"
-    assert run(engine, index, "？？", unhelpful_turns=1).handoff
+    assert run(engine, index, "？？", unhelpful_turns=1, turns=2).handoff
 
 
 def test_silent_after_handover(engine: NluEngine, index: KnowledgeIndex) -> None:

@@ -45,8 +45,9 @@ from kefu.nlu.policy import (
     OrderLookup,
     QuickReply,
     decide,
-    order_number,
+    order_numbers,
 )
+from kefu.nlu.replies import quick_reply_label, say
 from kefu.nlu.retrieve import KnowledgeIndex
 from kefu.storage.models import (
     Agent,
@@ -81,6 +82,7 @@ class TurnContext:
     public_id: str
     body: str
     redacted: tuple[str, ...]
+    lang_hint: str | None
     state: BotState
     unhelpful_turns: int
     departments: frozenset[str]
@@ -163,10 +165,11 @@ async def answer_message(
         if ctx is None:
             return None
         engine = await engine_for(ctx.examples)
-        u = _understand(engine, ctx)
-        order = await _order_lookup(session, fact, u)
+        # the sentence embedding blocks for milliseconds: keep it off the event loop
+        u = await asyncio.to_thread(_understand, engine, ctx)
+        orders = await _order_lookups(session, fact, u)
         index = await knowledge_index(session, fact.tenant_id)
-    state = replace(ctx.state, order=order) if order is not None else ctx.state
+    state = replace(ctx.state, orders=orders) if orders else ctx.state
     decision = _decide(u, ctx, state, index)
     if decision.silent:
         return None
@@ -221,13 +224,16 @@ async def _load_context(session: AsyncSession, fact: TimelineFact) -> TurnContex
     # a quick-reply click carries its machine payload beside the readable label
     payload = (event.data or {}).get("quick_reply")
     body = str(payload) if isinstance(payload, str) and payload else event.body.strip()
+    hint = (event.data or {}).get("lang")
     return TurnContext(
         conversation_id=conv.id,
         public_id=conv.public_id,
         body=body,
         redacted=tuple(str(k) for k in (event.data or {}).get("redacted", [])),
+        lang_hint=hint if hint in ("zh", "en") else bot_state.get("lang"),
         state=BotState(
             unhelpful_turns=int(bot_state.get("unhelpful_turns", 0)),
+            turns=int(bot_state.get("turns", 0)),
             handoff_pressed=body.lower() in _HANDOFF_BODIES,
             official_channels=official_channels(settings, list(agent_nos)),
         ),
@@ -272,7 +278,7 @@ def _understand(engine: NluEngine, ctx: TurnContext) -> Understanding:
     lowered = body.lower()
     if lowered == "feedback:unresolved":
         body = "没解决"
-    u = engine.understand(body)
+    u = engine.understand(body, lang_hint=ctx.lang_hint)
     if lowered.startswith("intent:"):
         code = lowered.split(":", 1)[1]
         if code in INTENT_CODES:
@@ -288,33 +294,40 @@ def _decide(
 ) -> BotDecision:
     if ctx.body.lower() == "feedback:resolved":
         return BotDecision(
-            "很高兴帮到您！如还有其他问题，随时在这里留言。",
-            quick_replies=(QuickReply("转人工", HANDOFF_PAYLOAD),),
+            say("resolved", u.lang),
+            quick_replies=(QuickReply(quick_reply_label("handoff", u.lang), HANDOFF_PAYLOAD),),
             reason="resolved",
+            lang=u.lang,
         )
     return decide(u, state, index)
 
 
-async def _order_lookup(
+async def _order_lookups(
     session: AsyncSession, fact: TimelineFact, u: Understanding
-) -> OrderLookup | None:
-    """The named order if it is this customer's in this tenant; never anyone else's.
+) -> tuple[OrderLookup, ...]:
+    """Each named order if it is this customer's in this tenant; never anyone else's (an
+    order of someone else, or of nobody, gets the same not_found answer, which offers
+    verification and reveals nothing - also to an anonymous visitor).
     With no number named, an order linked to the conversation answers order questions."""
     conv = await session.get(Conversation, fact.conversation_id)
-    if conv is None or conv.customer_id is None:
-        return None
+    if conv is None:
+        return ()
+    named = order_numbers(u)[:5]
+    if conv.customer_id is None:
+        return tuple(OrderLookup(order_no=n, status="not_found") for n in named)
     customer = Actor(
         kind=ActorKind.CUSTOMER, tenant_id=conv.tenant_id, customer_id=conv.customer_id
     )
-    named = order_number(u)
-    if named is not None:
-        try:
-            order = await access_order_by_no(session, customer, named.upper())
-        except NotFound:
-            return OrderLookup(order_no=named.upper(), status="not_found")
-        return _lookup(order)
+    if named:
+        found: list[OrderLookup] = []
+        for number in named:
+            try:
+                found.append(_lookup(await access_order_by_no(session, customer, number)))
+            except NotFound:
+                found.append(OrderLookup(order_no=number, status="not_found"))
+        return tuple(found)
     if u.intent not in ORDER_INTENTS:
-        return None
+        return ()
     stmt = (
         select(Order)
         .join(ConversationOrder, ConversationOrder.order_id == Order.id)
@@ -327,7 +340,7 @@ async def _order_lookup(
         .limit(1)
     )
     linked = (await session.execute(stmt)).scalar_one_or_none()
-    return _lookup(linked) if linked is not None else None
+    return (_lookup(linked),) if linked is not None else ()
 
 
 def _lookup(order: Order) -> OrderLookup:
@@ -375,6 +388,7 @@ async def do_record_bot_turn(
             "unhelpful_turns": unhelpful + 1 if decision.unhelpful_feedback else unhelpful,
             "last_intent": u.intent,
             "last_reason": decision.reason,
+            "lang": decision.lang,
         }
         if seq:
             state["answered_seq"] = seq
@@ -399,6 +413,7 @@ async def do_record_bot_turn(
                 "handoff": decision.handoff,
                 "urgent": decision.urgent,
                 "redaction_warning": list(u.redaction_kinds),
+                "lang": decision.lang,
             },
         )
         return True

@@ -181,12 +181,14 @@ async def do_post_message(
     client_msg_id: str | None = None,
     attachment_ids: list[str] | None = None,
     quick_reply: str | None = None,
+    lang: str | None = None,
 ) -> PostedMessage:
     """Store a message once per client_msg_id; a resend returns the stored event.
-    `quick_reply` is the machine payload of a clicked quick reply (body is its label)."""
+    `quick_reply` is the machine payload of a clicked quick reply (body is its label);
+    `lang` the language of the customer's widget (zh / en), a hint for the bot."""
     try:
         return await _post_message(
-            kefu, actor, public_id, body, client_msg_id, attachment_ids, quick_reply
+            kefu, actor, public_id, body, client_msg_id, attachment_ids, quick_reply, lang
         )
     except IntegrityError:
         # a concurrent resend of the same client_msg_id won the race: return its event
@@ -209,6 +211,7 @@ async def _post_message(
     client_msg_id: str | None,
     attachment_ids: list[str] | None,
     quick_reply: str | None = None,
+    lang: str | None = None,
 ) -> PostedMessage:
     attachment_ids = attachment_ids or []
     text = check_message_body(kefu, body, bool(attachment_ids))
@@ -231,6 +234,8 @@ async def _post_message(
         data: dict[str, Any] = await agent_snapshot(tx, actor)
         if quick_reply and actor.is_customer:
             data["quick_reply"] = quick_reply
+        if lang in ("zh", "en") and actor.is_customer:
+            data["lang"] = lang
         event = await append_message(tx, actor, conv, text, data, client_msg_id, attachment_ids)
         return PostedMessage(
             event=event, conversation=conv, redacted_kinds=list(event.data.get("redacted", []))

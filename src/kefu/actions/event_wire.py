@@ -26,3 +26,25 @@ def event_payload(conversation_public_id: str, event: Event) -> dict[str, Any]:
         # public events, for staff on internal ones; null for messages (see body)
         "text": wire_text(event.type, event.data, event.body, event.visibility),
     }
+
+
+#: What a customer may see of an event's data, by event type (other types: all of it).
+#: A bot turn shows its answer (the body) and its choices; the intent, confidence,
+#: reason, article and flags the bot recorded are for staff only.
+CUSTOMER_DATA_KEYS: dict[str, tuple[str, ...]] = {
+    "bot_turn": ("quick_replies",),
+    "handoff": (),
+}
+
+
+def customer_data(event_type: str, data: dict[str, Any]) -> dict[str, Any]:
+    """The part of an event's data shown to the customer."""
+    keys = CUSTOMER_DATA_KEYS.get(event_type)
+    if keys is None:
+        return data
+    return {k: data[k] for k in keys if k in data}
+
+
+def customer_payload(payload: dict[str, Any]) -> dict[str, Any]:
+    """An event payload as the customer receives it."""
+    return {**payload, "data": customer_data(str(payload.get("type")), payload.get("data") or {})}

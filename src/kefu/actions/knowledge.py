@@ -42,6 +42,8 @@ def _article(row: KbArticle) -> Article:
         intents=tuple(row.intents or ()),
         keywords=tuple(row.keywords or ()),
         slug=row.slug,
+        title_en=row.title_en or "",
+        body_en=row.body_en or "",
     )
 
 
@@ -82,16 +84,20 @@ async def seed_default_articles(kefu: Kefu, tenant_id: int) -> int:
     """Load the shipped articles for a tenant; idempotent. Returns how many were added."""
     items: list[dict[str, Any]] = json.loads(KB_PATH.read_text(encoding="utf-8"))
     async with transaction(kefu) as tx:
-        existing = set(
-            (
-                await tx.session.execute(
-                    select(KbArticle.slug).where(KbArticle.tenant_id == tenant_id)
-                )
+        rows = {
+            row.slug: row
+            for row in (
+                await tx.session.execute(select(KbArticle).where(KbArticle.tenant_id == tenant_id))
             ).scalars()
-        )
+        }
         added = 0
         for item in items:
-            if item["slug"] in existing:
+            row = rows.get(item["slug"])
+            if row is not None:
+                # seeded before English variants shipped: add them if the text is unchanged
+                if not row.body_en and row.body == item["body"] and item.get("body_en"):
+                    row.title_en, row.body_en = item.get("title_en", ""), item["body_en"]
+                    row.updated_at = max(tx.now, _after(row.updated_at))
                 continue
             tx.session.add(
                 KbArticle(
@@ -100,6 +106,8 @@ async def seed_default_articles(kefu: Kefu, tenant_id: int) -> int:
                     title=item["title"],
                     category=item.get("category", ""),
                     body=item["body"],
+                    title_en=item.get("title_en", ""),
+                    body_en=item.get("body_en", ""),
                     intents=list(item.get("intents", [])),
                     keywords=list(item.get("keywords", [])),
                     published=True,
@@ -201,6 +209,8 @@ class ArticleInput:
     intents: list[str] | None = None
     keywords: list[str] | None = None
     published: bool = True
+    title_en: str | None = None
+    body_en: str | None = None
 
 
 def _check_input(data: ArticleInput) -> None:
@@ -235,6 +245,8 @@ async def do_create_article(kefu: Kefu, actor: Actor, slug: str, data: ArticleIn
                 slug=slug,
                 title=data.title.strip(),
                 body=data.body.strip(),
+                title_en=(data.title_en or "").strip(),
+                body_en=(data.body_en or "").strip(),
                 category=data.category.strip(),
                 intents=list(data.intents or []),
                 keywords=list(data.keywords or []),
@@ -267,6 +279,10 @@ async def do_update_article(kefu: Kefu, actor: Actor, slug: str, data: ArticleIn
         row.title = data.title.strip()
         row.body = data.body.strip()
         row.category = data.category.strip()
+        if data.title_en is not None:
+            row.title_en = data.title_en.strip()
+        if data.body_en is not None:
+            row.body_en = data.body_en.strip()
         if data.intents is not None:
             row.intents = list(data.intents)
         if data.keywords is not None:

@@ -1,16 +1,23 @@
-"""Intent classifier: a scikit-learn model plus a small high-precision rule layer.
+"""Intent classifier: scikit-learn over TF-IDF views plus an optional sentence embedding,
+a calibrated confidence, and a small high-precision rule layer.
 
-Model: two TF-IDF views of the *normalised* message, joined -
+Features of the *normalised* message (:func:`features`):
   * character 1–3-grams of the text with entities replaced by placeholders
     (``KM2026…`` -> ``#ord``, ``13812345678`` -> ``#tel``, amounts -> ``#amt`` ...), so
     digits never become features;
   * jieba words (unigrams and bigrams) from the domain-dictionary segmenter;
-- into a multinomial LogisticRegression (lbfgs, fixed random_state, class_weight balanced).
-Its probabilities are the confidence.
+  * when an :class:`~kefu.nlu.encoder.Encoder` is available, its embedding of the same
+    placeholder text, scaled by :data:`DENSE_WEIGHT`.
+They are joined into a multinomial LogisticRegression (lbfgs, class_weight balanced).
 
-Training is deterministic and takes well under a second; the fitted model is cached with
-joblib under :func:`kefu.nlu.segment.cache_dir`, keyed by a SHA-256 of the training
-examples and :data:`MODEL_VERSION`. Tenants add intents/examples by passing extra
+Calibration: the logits are divided by a temperature fitted (minimum log-loss) on a
+fixed fifth of the training corpus held out from a first fit (the fold is chosen by a
+hash of the text, so it is deterministic); the final model is then fitted on everything.
+The top softmax probability is the confidence the policy compares with its threshold.
+
+Training is deterministic. The fitted model is cached with joblib under
+:func:`kefu.nlu.segment.cache_dir`, keyed by a SHA-256 of the training examples, the
+encoder and :data:`MODEL_VERSION`. Tenants add intents/examples by passing extra
 ``(text, intent)`` pairs to :meth:`IntentClassifier.train` (the key changes with them).
 
 Rules (applied to normalised text) win over the model only where they are nearly always
@@ -21,99 +28,37 @@ from __future__ import annotations
 
 import hashlib
 import json
-import re
 import threading
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from kefu.nlu.entities import extract_entities
+import numpy as np
+
+from kefu.nlu.encoder import EmbeddingCache, Encoder, default_encoder
+from kefu.nlu.features import char_view, features, word_view
+from kefu.nlu.intent_rules import RULES, rule_intent
 from kefu.nlu.normalise import normalise
-from kefu.nlu.segment import cache_dir, segment
+from kefu.nlu.segment import cache_dir
 
-__all__ = ["MODEL_VERSION", "IntentClassifier", "Prediction", "features", "load_examples"]
+__all__ = [
+    "CORPUS_DIR",
+    "DATA_DIR",
+    "MODEL_VERSION",
+    "RULES",
+    "IntentClassifier",
+    "Prediction",
+    "features",
+    "load_examples",
+    "training_files",
+]
 
-MODEL_VERSION = "intent-v3"
+MODEL_VERSION = "intent-v4"
 DATA_DIR = Path(__file__).resolve().parent / "data"
-_SEP = "\x01"
-
-_PLACEHOLDER = {
-    "order_no": " #ord ",
-    "phone": " #tel ",
-    "amount": " #amt ",
-    "qq": " #qq ",
-    "wechat": " #wx ",
-    "website": " #site ",
-    "agent_id": " #job ",
-    "time": " #time ",
-}
-_DIGITS_RE = re.compile(r"\d+")
-# Polite openers carry no intent when something follows them ("你好，我要退款").
-_OPENER_RE = re.compile(
-    r"^(?:(?:你好|您好|hello|你好呀|客服你好|打扰一下|打扰了|麻烦问一下|麻烦你|麻烦|请问一下|请问|亲|"
-    r"在吗|在不在|喂|嗨|哈喽)[,.!?~\s]*)+"
-)
-
-
-def strip_opener(normalised: str) -> str:
-    """Drop greeting openers when at least four characters of content follow."""
-    rest = _OPENER_RE.sub("", normalised)
-    return rest if len(rest) >= 4 else normalised
-
-
-def features(normalised: str) -> str:
-    """The model input for one normalised message: ``chars SEP words``."""
-    text = strip_opener(normalised)
-    for entity in sorted(extract_entities(text), key=lambda e: e.start, reverse=True):
-        holder = _PLACEHOLDER.get(entity.kind)
-        if holder is not None:
-            text = text[: entity.start] + holder + text[entity.end :]
-    text = _DIGITS_RE.sub("0", text)
-    words = [w for w in segment(text) if w != "#"]
-    return text + _SEP + " ".join(words)
-
-
-def char_view(doc: str) -> str:
-    return doc.split(_SEP, 1)[0]
-
-
-def word_view(doc: str) -> str:
-    return doc.split(_SEP, 1)[1] if _SEP in doc else ""
-
-
-# (intent, pattern) in priority order. Matched against normalised text.
-RULES: tuple[tuple[str, re.Pattern[str]], ...] = (
-    (
-        "account_security",
-        re.compile(
-            r"被盗|盗号|号被盗|盗刷|被骗|骗走|被人(?:登录|登陆|转走|盗|改了?密码|换绑|绑定)"
-            r"|(?:假|冒充)客服.{0,12}(?:骗|坑|转账|验证码|钱)|不是我(?:本人)?(?:操作|花|买|弄)"
-            r"|异地登录.{0,6}不是我|陌生设备登录|验证码.{0,8}(?:发给|告诉|给了|报给)"
-            r"|(?:余额|钱).{0,4}(?:全)?(?:没了|不见了|被转走)"
-            r"|(?:转账|转了钱|转完|付了钱).{0,10}(?:联系不上|拉黑|删了我|不回)"
-        ),
-    ),
-    (
-        "human_agent",
-        re.compile(
-            r"转人工|人工客服|转接人工|^(?:找|要|转|请)?人工[!?.,]*$|找人工|要人工|接通人工"
-            r"|不要机器人|别(?:让)?机器人|^真人[!?.,]*$|找个真人|有没有活人"
-        ),
-    ),
-    ("complaint", re.compile(r"投诉(?!.{0,3}(?:在哪|怎么|流程|电话|渠道))|举报|差评")),
-    (
-        "channel_verify",
-        re.compile(
-            r"(?:是|是不是)(?:你们)?(?:的)?官方|官方的吗|真假客服|辨别.{0,4}客服|核实客服|验证客服"
-            r"|(?:客服|官网).{0,6}(?:是真的|真的假的|是不是你们)"
-        ),
-    ),
-    (
-        "account_access",
-        re.compile(r"冻结|解冻|封号|被封|登不上|登录不了|登陆不了|忘记密码|找回密码"),
-    ),
-)
+CORPUS_DIR = DATA_DIR / "corpus"
+DENSE_WEIGHT = 1.5
+C_VALUE = 10.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -124,55 +69,108 @@ class Prediction:
     rule: str | None = None
 
 
+def training_files() -> list[Path]:
+    """The shipped training corpus: the template split plus every voice in corpus/."""
+    return [DATA_DIR / "train.jsonl", *sorted(CORPUS_DIR.glob("*.jsonl"))]
+
+
 def load_examples(path: Path | None = None) -> list[tuple[str, str]]:
-    """(text, intent) pairs from a corpus JSONL file (default: the shipped train split)."""
-    path = path or DATA_DIR / "train.jsonl"
+    """(text, intent) pairs from one corpus JSONL file, or the whole training corpus."""
+    paths = [path] if path is not None else training_files()
     pairs: list[tuple[str, str]] = []
-    with path.open(encoding="utf-8") as fh:
-        for line in fh:
-            if line.strip():
-                row = json.loads(line)
-                pairs.append((str(row["text"]), str(row["intent"])))
+    for p in paths:
+        with p.open(encoding="utf-8") as fh:
+            for line in fh:
+                if line.strip():
+                    row = json.loads(line)
+                    pairs.append((str(row["text"]), str(row["intent"])))
     return pairs
 
 
-def _build_model() -> Any:
-    from sklearn.feature_extraction.text import TfidfVectorizer
-    from sklearn.linear_model import LogisticRegression
-    from sklearn.pipeline import FeatureUnion, Pipeline
+def _fold(text: str) -> int:
+    return hashlib.sha256(text.encode("utf-8")).digest()[0] % 5
 
-    chars = TfidfVectorizer(
-        analyzer="char", ngram_range=(1, 3), preprocessor=char_view, sublinear_tf=True, min_df=1
-    )
-    words = TfidfVectorizer(
-        analyzer="word",
-        ngram_range=(1, 2),
-        preprocessor=word_view,
-        token_pattern=r"\S+",
-        sublinear_tf=True,
-    )
-    return Pipeline(
-        [
-            ("features", FeatureUnion([("chars", chars), ("words", words)])),
-            (
-                "model",
-                LogisticRegression(C=20.0, max_iter=3000, class_weight="balanced", random_state=0),
-            ),
-        ]
-    )
+
+def _softmax(z: np.ndarray[Any, Any]) -> np.ndarray[Any, Any]:
+    z = z - z.max(axis=1, keepdims=True)
+    e = np.exp(z)
+    out: np.ndarray[Any, Any] = e / e.sum(axis=1, keepdims=True)
+    return out
+
+
+class _Model:
+    """The fitted parts (picklable; the encoder is attached at run time, not pickled)."""
+
+    def __init__(self, dense_dim: int) -> None:
+        from sklearn.feature_extraction.text import TfidfVectorizer
+        from sklearn.linear_model import LogisticRegression
+
+        self.chars = TfidfVectorizer(
+            analyzer="char", ngram_range=(1, 3), preprocessor=char_view, sublinear_tf=True
+        )
+        self.words = TfidfVectorizer(
+            analyzer="word",
+            ngram_range=(1, 2),
+            preprocessor=word_view,
+            token_pattern=r"\S+",
+            sublinear_tf=True,
+        )
+        self.lr = LogisticRegression(
+            C=C_VALUE, max_iter=3000, class_weight="balanced", random_state=0
+        )
+        self.dense_dim = dense_dim
+        self.temperature = 1.0
+
+    def matrix(self, docs: Sequence[str], dense: np.ndarray[Any, Any] | None, fit: bool) -> Any:
+        from scipy.sparse import csr_matrix, hstack
+
+        if fit:
+            parts = [self.chars.fit_transform(docs), self.words.fit_transform(docs)]
+        else:
+            parts = [self.chars.transform(docs), self.words.transform(docs)]
+        if self.dense_dim and dense is not None:
+            parts.append(csr_matrix(dense * DENSE_WEIGHT))
+        return hstack(parts, format="csr")
+
+    def fit(self, docs: Sequence[str], dense: np.ndarray[Any, Any] | None, y: list[str]) -> None:
+        self.lr.fit(self.matrix(docs, dense, fit=True), y)
+
+    @property
+    def classes(self) -> tuple[str, ...]:
+        return tuple(str(c) for c in self.lr.classes_)
+
+    def logits(self, docs: Sequence[str], dense: np.ndarray[Any, Any] | None) -> Any:
+        return self.lr.decision_function(self.matrix(docs, dense, fit=False))
+
+
+def _fit_temperature(logits: np.ndarray[Any, Any], gold: np.ndarray[Any, Any]) -> float:
+    best_t, best_loss = 1.0, float("inf")
+    for t in np.arange(0.2, 6.01, 0.05):
+        p = _softmax(logits / t)
+        loss = float(-np.log(np.clip(p[np.arange(len(gold)), gold], 1e-12, None)).mean())
+        if loss < best_loss:
+            best_t, best_loss = float(t), loss
+    return round(best_t, 2)
 
 
 class IntentClassifier:
     """Fitted model + rules. Immutable after construction; safe to share across threads."""
 
-    def __init__(self, model: Any, key: str) -> None:
+    def __init__(self, model: _Model, key: str, encoder: Encoder | None) -> None:
         self._model = model
+        self._encoder = encoder if model.dense_dim else None
         self.key = key
-        self.intents: tuple[str, ...] = tuple(str(c) for c in model.classes_)
+        self.intents: tuple[str, ...] = model.classes
+        self.temperature = model.temperature
+
+    @property
+    def encoder_name(self) -> str:
+        return self._encoder.name if self._encoder is not None else "tfidf"
 
     @staticmethod
-    def training_key(examples: Sequence[tuple[str, str]]) -> str:
+    def training_key(examples: Sequence[tuple[str, str]], encoder: Encoder | None = None) -> str:
         digest = hashlib.sha256(MODEL_VERSION.encode())
+        digest.update(f"{encoder.name if encoder else 'tfidf'} {DENSE_WEIGHT} {C_VALUE}\n".encode())
         for text, intent in examples:
             digest.update(f"{intent}\t{text}\n".encode())
         return digest.hexdigest()[:16]
@@ -184,59 +182,103 @@ class IntentClassifier:
         *,
         base_examples: Sequence[tuple[str, str]] | None = None,
         cache: Path | bool | None = None,
+        encoder: Encoder | bool | None = True,
     ) -> IntentClassifier:
         """Fit on the shipped corpus plus ``extra_examples`` (tenant intents/examples).
 
         ``cache``: a directory, ``None`` for the default cache dir, ``False`` for none.
+        ``encoder``: ``True`` for the default encoder, ``None``/``False`` for TF-IDF only.
         """
+        enc: Encoder | None = default_encoder() if encoder is True else (encoder or None)
         examples = list(base_examples if base_examples is not None else load_examples())
         examples.extend((str(t), str(i)) for t, i in extra_examples)
-        key = cls.training_key(examples)
-        path: Path | None = None
+        key = cls.training_key(examples, enc)
+        directory: Path | None = None
         if cache is None or cache is True:
-            path = cache_dir() / f"intent-{key}.joblib"
+            directory = cache_dir()
         elif cache is not False:
-            path = Path(cache) / f"intent-{key}.joblib"
+            directory = Path(cache)
+        path = directory / f"intent-{key}.joblib" if directory is not None else None
         if path is not None and path.exists():
             import joblib
 
             try:
-                return cls(joblib.load(path), key)
+                return cls(joblib.load(path), key, enc)
             except Exception:  # corrupt or incompatible cache: retrain
                 path.unlink(missing_ok=True)
-        model = _build_model()
-        model.fit([features(normalise(t)) for t, _ in examples], [i for _, i in examples])
+        model = cls._fit(examples, enc, directory)
         if path is not None:
             import joblib
 
             tmp = path.with_suffix(f".{threading.get_ident()}.tmp")
             joblib.dump(model, tmp)
             tmp.replace(path)
-        return cls(model, key)
+        return cls(model, key, enc)
 
-    def predict(self, normalised: str, *, feats: str | None = None) -> Prediction:
-        """Classify one normalised message."""
-        doc = feats if feats is not None else features(normalised)
-        probs = self._model.predict_proba([doc])[0]
+    @staticmethod
+    def _fit(
+        examples: list[tuple[str, str]], enc: Encoder | None, directory: Path | None
+    ) -> _Model:
+        docs = [features(normalise(t)) for t, _ in examples]
+        labels = [i for _, i in examples]
+        dense: np.ndarray[Any, Any] | None = None
+        if enc is not None:
+            texts = [char_view(d) for d in docs]
+            dense = (
+                EmbeddingCache(enc, directory).encode(texts)
+                if directory is not None
+                else enc.encode(texts)
+            )
+        dim = enc.dim if enc is not None else 0
+        model = _Model(dim)
+        held = [i for i, (t, _) in enumerate(examples) if _fold(t) == 0]
+        fit_idx = [i for i in range(len(examples)) if _fold(examples[i][0]) != 0]
+        if len(held) >= 50 and len(set(labels[i] for i in fit_idx)) == len(set(labels)):
+            first = _Model(dim)
+            first.fit(
+                [docs[i] for i in fit_idx],
+                dense[fit_idx] if dense is not None else None,
+                [labels[i] for i in fit_idx],
+            )
+            held_dense = dense[held] if dense is not None else None
+            logits = first.logits([docs[i] for i in held], held_dense)
+            gold = np.array([first.classes.index(labels[i]) for i in held])
+            model.temperature = _fit_temperature(np.asarray(logits), gold)
+        model.fit(docs, dense, labels)
+        return model
+
+    def _probabilities(self, docs: Sequence[str]) -> np.ndarray[Any, Any]:
+        dense = self._encoder.encode([char_view(d) for d in docs]) if self._encoder else None
+        logits = np.asarray(self._model.logits(docs, dense), dtype=np.float64)
+        if logits.ndim == 1:  # two classes: sklearn returns one column
+            logits = np.stack([-logits, logits], axis=1)
+        return _softmax(logits / self.temperature)
+
+    def _prediction(self, normalised: str, probs: np.ndarray[Any, Any]) -> Prediction:
         ranked = sorted(
             zip(self.intents, (float(p) for p in probs), strict=True),
             key=lambda kv: kv[1],
             reverse=True,
         )
         top = tuple((i, round(p, 4)) for i, p in ranked[:3])
-        rule = self.rule_intent(normalised)
+        rule = rule_intent(normalised)
         if rule is not None and rule in self.intents:
             prob = dict(ranked).get(rule, 0.0)
             top = ((rule, round(max(prob, 0.95), 4)), *(kv for kv in top if kv[0] != rule))
             return Prediction(rule, max(prob, 0.95), top[:3], rule=rule)
         return Prediction(ranked[0][0], ranked[0][1], top)
 
+    def predict(self, normalised: str, *, feats: str | None = None) -> Prediction:
+        """Classify one normalised message."""
+        doc = feats if feats is not None else features(normalised)
+        return self._prediction(normalised, self._probabilities([doc])[0])
+
     def predict_batch(self, normalised: Sequence[str]) -> list[Prediction]:
-        return [self.predict(n) for n in normalised]
+        if not normalised:
+            return []
+        probs = self._probabilities([features(n) for n in normalised])
+        return [self._prediction(n, p) for n, p in zip(normalised, probs, strict=True)]
 
     @staticmethod
     def rule_intent(normalised: str) -> str | None:
-        for intent, pattern in RULES:
-            if pattern.search(normalised):
-                return intent
-        return None
+        return rule_intent(normalised)

@@ -1,7 +1,11 @@
-"""``understand(text)``: redact -> normalise -> segment -> entities -> classify -> sentiment.
+"""``understand(text)``: redact -> normalise -> segment -> entities -> classify ->
+sentiment -> language -> feedback.
 
-One :class:`NluEngine` per process (``NluEngine.default()``) holds the trained model; it is
-immutable after construction, so ``understand`` is safe to call from many threads.
+One :class:`NluEngine` per process (``NluEngine.default()``) holds the trained models; it
+is immutable after construction, so ``understand`` is safe to call from many threads.
+``understand`` blocks for the sentence embedding (milliseconds): async callers run it in
+a thread. ``warm()`` loads or trains everything and runs one message, so the server does
+it at start-up instead of on the first customer's message.
 Tenants with their own intents/examples get their own engine via
 :meth:`NluEngine.with_examples` (cached on disk by training-data hash).
 """
@@ -13,8 +17,11 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from kefu.domain.redaction import redact
-from kefu.nlu.classifier import IntentClassifier, features
+from kefu.nlu.classifier import IntentClassifier, load_examples
 from kefu.nlu.entities import Entity, entity_text, extract_entities
+from kefu.nlu.features import features
+from kefu.nlu.feedback import FeedbackDetector
+from kefu.nlu.language import detect_language
 from kefu.nlu.normalise import normalise
 from kefu.nlu.segment import segment
 from kefu.nlu.sentiment import Sentiment, detect_sentiment
@@ -35,6 +42,8 @@ class Understanding:
     entities: tuple[Entity, ...]
     sentiment: Sentiment
     rule: str | None = None
+    lang: str = "zh"
+    unhelpful: float = 0.0
     extra: dict[str, str] = field(default_factory=dict)
 
     @property
@@ -55,8 +64,16 @@ class NluEngine:
     _default: NluEngine | None = None
     _default_lock = threading.Lock()
 
-    def __init__(self, classifier: IntentClassifier) -> None:
+    def __init__(self, classifier: IntentClassifier, feedback: FeedbackDetector) -> None:
         self.classifier = classifier
+        self.feedback = feedback
+
+    @classmethod
+    def build(cls, extra_examples: Iterable[tuple[str, str]] = ()) -> NluEngine:
+        examples = load_examples()
+        classifier = IntentClassifier.train(extra_examples, base_examples=examples)
+        feedback = FeedbackDetector.train([t for t, _ in examples])
+        return cls(classifier, feedback)
 
     @classmethod
     def default(cls) -> NluEngine:
@@ -64,15 +81,21 @@ class NluEngine:
         if cls._default is None:
             with cls._default_lock:
                 if cls._default is None:
-                    cls._default = cls(IntentClassifier.train())
+                    cls._default = cls.build()
         return cls._default
 
     @classmethod
     def with_examples(cls, extra_examples: Iterable[tuple[str, str]]) -> NluEngine:
         """An engine trained on the shipped corpus plus a tenant's (text, intent) pairs."""
-        return cls(IntentClassifier.train(extra_examples))
+        return cls.build(extra_examples)
 
-    def understand(self, text: str) -> Understanding:
+    def warm(self) -> NluEngine:
+        """Run one message through every stage (loads jieba, OpenCC, the encoder)."""
+        self.understand("你好，我的充值没到账 KM20261122000123")
+        self.understand("hello, my top-up did not arrive")
+        return self
+
+    def understand(self, text: str, *, lang_hint: str | None = None) -> Understanding:
         raw = text or ""
         redaction = redact(raw)
         # Classify the redacted text: a secret must never become a feature.
@@ -97,9 +120,11 @@ class NluEngine:
             entities=entities,
             sentiment=sentiment,
             rule=prediction.rule,
+            lang=detect_language(raw, lang_hint),
+            unhelpful=round(self.feedback.probability(norm), 4),
         )
 
 
-def understand(text: str) -> Understanding:
+def understand(text: str, *, lang_hint: str | None = None) -> Understanding:
     """Understand one message with the default engine."""
-    return NluEngine.default().understand(text)
+    return NluEngine.default().understand(text, lang_hint=lang_hint)

@@ -91,6 +91,8 @@ class Article:
     intents: tuple[str, ...] = ()
     keywords: tuple[str, ...] = ()
     slug: str = ""
+    title_en: str = ""
+    body_en: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -130,7 +132,11 @@ class KnowledgeIndex:
         df: Counter[str] = Counter()
         for art in self.articles:
             tokens = (
-                analyse(art.title) * 2 + analyse(" ".join(art.keywords)) * 2 + analyse(art.body)
+                analyse(art.title) * 2
+                + analyse(" ".join(art.keywords)) * 2
+                + analyse(art.body)
+                + analyse(art.title_en) * 2
+                + analyse(art.body_en)
             )
             tf = Counter(tokens)
             self._tf.append(tf)
@@ -211,6 +217,8 @@ def articles_from_dicts(items: Sequence[dict[str, object]]) -> list[Article]:
                 intents=tuple(str(i) for i in item.get("intents", []) or []),  # type: ignore[attr-defined]
                 keywords=tuple(str(k) for k in item.get("keywords", []) or []),  # type: ignore[attr-defined]
                 slug=slug,
+                title_en=str(item.get("title_en") or ""),
+                body_en=str(item.get("body_en") or ""),
             )
         )
     return out

@@ -304,6 +304,9 @@ class KbArticle(Base):
     title: Mapped[str] = mapped_column(String(200))
     category: Mapped[str] = mapped_column(String(64))
     body: Mapped[str] = mapped_column(Text)
+    # English variant (the bot answers English questions with it); "" when none
+    title_en: Mapped[str] = mapped_column(String(200), default="", server_default="")
+    body_en: Mapped[str] = mapped_column(Text, default="", server_default="")
     intents: Mapped[list[str]] = mapped_column(JSON, default=list)
     keywords: Mapped[list[str]] = mapped_column(JSON, default=list)
     published: Mapped[bool] = mapped_column(Boolean, default=True)

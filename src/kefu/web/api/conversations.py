@@ -131,7 +131,7 @@ async def events(
         rows, has_more = await timeline_since(session, actor, conv, after_seq, limit)
     return Timeline(
         conversation_id=conv.public_id,
-        events=[EventPublic.build(conv.public_id, e) for e in rows],
+        events=[EventPublic.build(conv.public_id, e, for_customer=actor.is_customer) for e in rows],
         last_seq=conv.last_seq,
         has_more=has_more,
     )
@@ -149,6 +149,7 @@ async def post_message(
         client_msg_id=body.client_msg_id,
         attachment_ids=list(body.attachment_ids),
         quick_reply=body.quick_reply,
+        lang=body.lang,
     )
     return MessagePosted(
         event=EventPublic.build(posted.conversation.public_id, posted.event),

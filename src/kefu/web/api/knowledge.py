@@ -82,6 +82,8 @@ class ArticleBody(Strict):
     intents: Words | None = None
     keywords: Words | None = None
     published: bool = True
+    title_en: Annotated[str | None, Field(max_length=200)] = None
+    body_en: Annotated[str | None, Field(max_length=20000)] = None
 
     def to_input(self) -> knowledge.ArticleInput:
         return knowledge.ArticleInput(
@@ -91,6 +93,8 @@ class ArticleBody(Strict):
             intents=self.intents,
             keywords=self.keywords,
             published=self.published,
+            title_en=self.title_en,
+            body_en=self.body_en,
         )
 
 

@@ -12,6 +12,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from kefu.domain.conversation_state import STATUS_LABELS_ZH, Channel, Priority, Status
 from kefu.domain.event_text import wire_text
 from kefu.domain.vocabulary import OrderStatus, Presence, Urgency, category_info, category_label
+from kefu.actions.event_wire import customer_data
 from kefu.storage.models import Agent, Conversation, Customer, Department, Event, Order
 
 T = TypeVar("T")
@@ -162,7 +163,10 @@ class EventPublic(BaseModel):
     )
 
     @classmethod
-    def build(cls, conversation_public_id: str, event: Event) -> EventPublic:
+    def build(
+        cls, conversation_public_id: str, event: Event, *, for_customer: bool = False
+    ) -> EventPublic:
+        data = event.data or {}
         return cls(
             text=wire_text(event.type, event.data, event.body, event.visibility),
             conversation_id=conversation_public_id,
@@ -172,7 +176,7 @@ class EventPublic(BaseModel):
             author_type=event.author_type,
             author_id=event.author_id,
             body=event.body,
-            data=event.data or {},
+            data=customer_data(event.type, data) if for_customer else data,
             client_msg_id=event.client_msg_id,
             created_at=event.created_at,
         )
@@ -196,6 +200,7 @@ class MessageCreate(Strict):
     client_msg_id: ClientMsgId | None = None
     attachment_ids: PublicIdList = []
     quick_reply: QuickReplyPayload | None = None
+    lang: Literal["zh", "en"] | None = None  # the widget's language (a hint for the bot)
 
 
 class MessagePosted(BaseModel):

@@ -29,6 +29,7 @@ from kefu.actions.transcripts import Transcript, public_timeline, transcript_for
 from kefu.clock import ensure_aware
 from kefu.domain.conversation_state import STATUS_LABELS_ZH, Status
 from kefu.domain.event_text import event_line
+from kefu.actions.event_wire import customer_data
 from kefu.storage.models import Announcement, Attachment, Conversation, Tenant
 from kefu.web.api.schemas import ERROR_RESPONSES, IdPath, KeyPath, RatingCreate, Strict
 from kefu.web.client_address import client_address
@@ -146,7 +147,7 @@ async def load_tracking(kefu: Kefu, access: ticket_tracking.TrackingAccess) -> T
                 e.author_type,
                 e.body,
                 e.created_at,
-                dict(e.data or {}),
+                customer_data(e.type, dict(e.data or {})),
                 text,
             )
         )

@@ -326,7 +326,9 @@ class LiveConnection:
             if seq != last + 1:
                 return await self._send_after(conv_id, public_id, last)
             if not (customer and message.get("visibility") == "internal"):
-                await self.enqueue(frames.event_frame_from_payload(message["event"]))
+                await self.enqueue(
+                    frames.event_frame_from_payload(message["event"], for_customer=customer)
+                )
             last = seq
         for message in batch:
             if message.get("type") in ("event", "resync"):
@@ -343,7 +345,9 @@ class LiveConnection:
                 self.kefu.db, conv_id, last, public_only=self.actor.is_customer, limit=page
             )
             for event in rows:
-                await self.enqueue(frames.event_frame(public_id, event))
+                await self.enqueue(
+                    frames.event_frame(public_id, event, for_customer=self.actor.is_customer)
+                )
                 last = event.seq
             if len(rows) < page:
                 return last

@@ -8,7 +8,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
 
-from kefu.actions.event_wire import event_payload
+from kefu.actions.event_wire import customer_payload, event_payload
 from kefu.errors import KefuError
 from kefu.storage.models import Event
 
@@ -100,19 +100,22 @@ def dumps(frame: dict[str, Any]) -> str:
     return json.dumps(frame, ensure_ascii=False, separators=(",", ":"), default=str)
 
 
-def event_frame_from_payload(payload: dict[str, Any]) -> str:
+def event_frame_from_payload(payload: dict[str, Any], *, for_customer: bool = False) -> str:
+    shown = customer_payload(payload) if for_customer else payload
     return dumps(
         {
             "type": "event",
             "conversation_id": payload["conversation_id"],
             "seq": payload["seq"],
-            "event": payload,
+            "event": shown,
         }
     )
 
 
-def event_frame(conversation_public_id: str, event: Event) -> str:
-    return event_frame_from_payload(event_payload(conversation_public_id, event))
+def event_frame(conversation_public_id: str, event: Event, *, for_customer: bool = False) -> str:
+    return event_frame_from_payload(
+        event_payload(conversation_public_id, event), for_customer=for_customer
+    )
 
 
 def error_frame(err: KefuError, ref: str | None = None) -> str:

@@ -337,7 +337,10 @@
       node = messageRow(ev);
       if (ev.client_msg_id) removePending(ev.client_msg_id);
       if (ev.author_type !== "customer" && !panel.classList.contains("open")) bumpUnread();
-      if (ev.author_type !== "customer") setTyping(false);
+      if (ev.author_type !== "customer") {
+        if (ev.seq > lastReplySeq) lastReplySeq = ev.seq;
+        setTyping(false);
+      }
     } else {
       var text = systemText(ev);
       if (!text) return;
@@ -505,12 +508,13 @@
     phone.focus();
   }
   var typingTimer = null;
-  function setTyping(on, name) {
+  var lastReplySeq = 0; // newest answer (bot or agent) shown
+  function setTyping(on, name, ms) {
     var t = $(".typing");
     t.textContent = on ? (name || T.title) + " " + T.typing : "";
     t.style.display = on ? "block" : "none";
     clearTimeout(typingTimer);
-    if (on) typingTimer = setTimeout(function () { setTyping(false); }, 8000);
+    if (on) typingTimer = setTimeout(function () { setTyping(false); }, ms || 8000);
   }
   function applyRead(seq) {
     if (seq <= agentReadSeq) return;
@@ -667,10 +671,14 @@
   function sendOne(conv, m) {
     m.tries += 1; m.at = Date.now(); save();
     // REST is the confirmation path (idempotent by client_msg_id); the socket delivers events
-    var payload = { body: m.body, client_msg_id: m.cid, attachment_ids: m.att };
+    var payload = { body: m.body, client_msg_id: m.cid, attachment_ids: m.att, lang: LANG };
     if (m.qr) payload.quick_reply = m.qr;
     return api("POST", "/api/v1/conversations/" + conv + "/messages", payload)
-      .then(function (posted) { setNet(true); render(posted.event); removePending(m.cid); })
+      .then(function (posted) {
+        setNet(true); render(posted.event); removePending(m.cid);
+        // the bot is thinking: show it until its answer arrives (or 20 s pass)
+        if (S.status === "bot" && lastReplySeq < posted.event.seq && m.body) setTyping(true, T.bot, 20000);
+      })
       .catch(function (e) {
         if (e.status === 401) { onAuthLost(); throw e; }
         if (e.code === "conversation_closed") { resetConversation(); throw e; }
