@@ -8,10 +8,16 @@ Design (docs/routing.md, "Simulation"): a discrete-event simulation in *simulate
 time. It drives the real actions layer — a `Kefu` with a FakeClock on a temporary
 SQLite database, the real subscribers (the bot answers, queueing assigns, SLA
 tracking stores deadlines), the real SLA sweeper every simulated minute. Customers
-write a real sentence of their intent (the NLU dev set, never the training set); the
-bot answers or hands off; a customer the bot answered either accepts (`--accept`)
-or presses 转人工. Agents reply after 20–60 s and resolve after a log-normal
-handling time; a customer still waiting after their patience leaves (abandonment).
+write a real sentence of their intent from the independent held-out set
+(`nlu/data/eval/dev_independent.jsonl`, written by people who never saw the training
+corpus); the bot answers or hands off; a customer the bot answered either accepts or
+presses 转人工. The acceptance rate is measured: the scripted whole conversations
+(`nlu/data/eval/dialogues.jsonl`) are played against a real server first, and the share
+of conversations the bot kept to the end (an accepted answer, not 转人工 / "did not
+help") among those it did not hand over at once is the acceptance (`--accept` overrides
+it, and is then reported as assumed). Agents reply after 20–60 s and resolve after a
+log-normal handling time; a customer still waiting after their patience leaves
+(abandonment). Every input is printed with where it came from (measured / assumed).
 
 `--agents auto` searches the smallest staffing that meets `--target` with a fast
 twin of the same day (same arrivals, same bot outcomes as measured in the real run,
@@ -83,11 +89,39 @@ class Inquiry:
     abandoned: bool = False
 
 
+EVAL_DIR = Path(__file__).parent / "nlu" / "data" / "eval"
+INDEPENDENT_DEV = EVAL_DIR / "dev_independent.jsonl"
+DIALOGUES = EVAL_DIR / "dialogues.jsonl"
+TRAIN_STYLE_DEV = Path(__file__).parent / "nlu" / "data" / "dev.jsonl"
+
+
+def phrase_source() -> Path:
+    return INDEPENDENT_DEV if INDEPENDENT_DEV.is_file() else TRAIN_STYLE_DEV
+
+
+def measure_acceptance(path: Path) -> tuple[float, str]:
+    """Acceptance of bot answers, from whole conversations played on a real server."""
+    from kefu.dialogue_eval import load_dialogues, run_dialogues
+
+    summary, results = run_dialogues(load_dialogues(path))
+    answered = [r for r in results if r.turns and r.turns[0].status == "bot"]
+    kept = [r for r in answered if r.turns[-1].status == "bot"]
+    share = len(kept) / len(answered) if answered else 0.0
+    note = (
+        f"measured: {len(kept)} of {len(answered)} conversations the bot answered stayed "
+        f"with it to the end ({path.name}; {summary['dialogues']} played, "
+        f"{summary['passed']} passed, {summary['trapped']} trapped)"
+    )
+    return share, note
+
+
 def make_day(cfg: Config) -> list[Inquiry]:
     rng = random.Random(cfg.seed)
     phrases: dict[str, list[str]] = {}
-    data = Path(__file__).parent / "nlu" / "data" / "dev.jsonl"
+    data = phrase_source()
     for line in data.read_text(encoding="utf-8").splitlines():
+        if not line.strip():
+            continue
         row = json.loads(line)
         phrases.setdefault(row["intent"], []).append(row["text"])
     intents = [i for i in INTENT_MIX if phrases.get(i)]
@@ -420,8 +454,11 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--agents", help="a number, or auto (with --target)")
     parser.add_argument("--target", default="wait_p90<=600")
     parser.add_argument("--capacity", type=int, default=3, help="chats per agent at once")
-    parser.add_argument("--accept", type=float, default=0.6,
-                        help="share of bot answers the customer accepts")  # fmt: skip
+    parser.add_argument("--accept", type=float, default=None,
+                        help="share of bot answers the customer accepts (default: measured "
+                             "from --dialogues)")  # fmt: skip
+    parser.add_argument("--dialogues", type=Path, default=DIALOGUES,
+                        help="scripted conversations that measure the acceptance")  # fmt: skip
     parser.add_argument("--patience", type=float, default=15.0, help="mean minutes")
     parser.add_argument("--handling", type=float, default=8.0, help="median minutes")
     parser.add_argument("--seed", type=int, default=7)
@@ -430,6 +467,13 @@ def main(argv: list[str]) -> int:
     args = parser.parse_args(argv)
     preset = PRESETS.get(args.preset or args.scenario or "", {})
     auto = args.agents == "auto"
+    if args.accept is not None:
+        accept, accept_note = args.accept, "assumed (--accept)"
+    elif args.dialogues.is_file():
+        accept, accept_note = measure_acceptance(args.dialogues)
+    else:
+        accept, accept_note = 0.6, f"assumed: 0.6 ({args.dialogues} not found)"
+    args.accept = accept
     cfg = Config(
         inquiries=args.inquiries or preset.get("inquiries", 500),
         agents=int(preset.get("agents", 3)) if auto or args.agents is None else int(args.agents),
@@ -438,6 +482,17 @@ def main(argv: list[str]) -> int:
     )  # fmt: skip
     day = make_day(cfg)
     print(f"kefu simulate: {cfg.inquiries} inquiries over one day (Asia/Shanghai), seed {cfg.seed}")
+    source = phrase_source()
+    print("inputs:")
+    print(
+        f"  customer messages      {source.name} "
+        f"({'independent held-out set' if source == INDEPENDENT_DEV else 'train-style dev set'})"
+    )
+    print("  bot answers            the real bot on each message (measured in this run)")
+    print(f"  acceptance of answers  {accept:.1%} — {accept_note}")
+    print("  intent mix, arrivals by hour, patience (mean "
+          f"{cfg.patience_min:g} min), handling (median {cfg.handling_min:g} min), "
+          "agent reply delay 20–60 s, tiers: assumed")  # fmt: skip
     real = asyncio.run(run_real(cfg, day, args.speed))
     print(real.render(cfg.capacity))
     if not auto:

@@ -17,6 +17,7 @@ import asyncio
 import hashlib
 import json
 import logging
+import time
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -258,6 +259,20 @@ def tenant_examples(
 ) -> tuple[tuple[str, str], ...]:
     """TenantSettings.bot_examples (tenant phrasings and intents)."""
     return tuple((e.text, e.intent) for e in parse_tenant_settings(settings).bot_examples)
+
+
+async def warm_bot() -> None:
+    """Load (or, on a fresh install, train and cache) the shipped engine and run a
+    message through it, in a worker thread; the app calls this at start-up."""
+    started = time.perf_counter()
+    engine = await asyncio.to_thread(lambda: NluEngine.default().warm())
+    log.info(
+        "bot model ready",
+        extra={
+            "seconds": round(time.perf_counter() - started, 2),
+            "encoder": engine.classifier.encoder_name,
+        },
+    )
 
 
 async def engine_for(examples: tuple[tuple[str, str], ...]) -> NluEngine:

@@ -84,14 +84,14 @@ _PROTECTED_RE = re.compile(
 )
 
 
-def _baseline(train_path: Path, texts: list[str]) -> list[str]:
+def _baseline(texts: list[str]) -> list[str]:
     from sklearn.feature_extraction.text import TfidfVectorizer
     from sklearn.linear_model import LogisticRegression
     from sklearn.pipeline import make_pipeline
 
     from kefu.nlu.classifier import load_examples
 
-    examples = load_examples(train_path)
+    examples = load_examples()  # the whole training corpus, as the engine
     model = make_pipeline(
         TfidfVectorizer(analyzer="char", ngram_range=(1, 3)),
         LogisticRegression(max_iter=2000, random_state=0),
@@ -104,19 +104,17 @@ def evaluate(
     rows: list[dict[str, Any]], *, baseline: bool = True
 ) -> tuple[dict[str, Any], list[dict[str, Any]]]:
     from kefu.domain.redaction import redact
-    from kefu.nlu.classifier import DATA_DIR
     from kefu.nlu.pipeline import NluEngine
-    from kefu.nlu.policy import BotState, decide
+    from kefu.nlu.policy import CONFIDENCE_THRESHOLD, BotState, decide
     from kefu.nlu.retrieve import KnowledgeIndex
 
-    engine = NluEngine.default()
+    engine = NluEngine.default().warm()
     index = KnowledgeIndex.default()
-    engine.understand("预热")
     predictions: list[dict[str, Any]] = []
     latencies: list[float] = []
     for row in rows:
         start = time.perf_counter()
-        u = engine.understand(row["text"])
+        u = engine.understand(row["text"], lang_hint=row.get("widget_lang"))
         decision = decide(u, BotState(), index)
         latencies.append((time.perf_counter() - start) * 1000)
         predictions.append(
@@ -127,6 +125,8 @@ def evaluate(
                 "confidence": u.confidence,
                 "handoff": decision.handoff,
                 "urgent": decision.urgent,
+                "reason": decision.reason,
+                "lang": decision.lang,
                 "redacted_text": u.redacted_text,
             }
         )
@@ -159,6 +159,32 @@ def evaluate(
             protected_total += 1
             if m.group(0) not in predictions[i]["redacted_text"]:
                 protected_masked += 1
+    secrets_total = secrets_masked = keep_total = keep_masked = 0
+    for i, row in enumerate(rows):
+        shown = predictions[i]["redacted_text"]
+        for secret in row.get("secrets") or []:
+            secrets_total += 1
+            secrets_masked += str(secret) not in shown
+        for item in row.get("keep") or []:
+            keep_total += 1
+            keep_masked += str(item) not in shown
+    # the customer got an answer (not a handoff, not "what I can help with") on the
+    # wrong topic
+    gave_answer = ("answer", "order_status", "channel_verify", "greeting")
+    answered = [
+        i for i, p in enumerate(predictions) if not p["handoff"] and p["reason"] in gave_answer
+    ]
+    answered_wrong = sum(1 for i in answered if not correct[i])
+    confident_wrong = sum(
+        1
+        for i, p in enumerate(predictions)
+        if not correct[i] and p["confidence"] >= CONFIDENCE_THRESHOLD
+    )
+    by_lang: dict[str, dict[str, Any]] = {}
+    for lang in sorted({str(r.get("lang")) for r in rows if r.get("lang") in ("zh", "en")}):
+        idx = [i for i, r in enumerate(rows) if r.get("lang") == lang]
+        same = sum(1 for i in idx if predictions[i]["lang"] == lang)
+        by_lang[lang] = {"n": len(idx), "answered_in_lang": _pct(same, len(idx))}
     ordered = sorted(latencies)
 
     def quantile(q: float) -> float:
@@ -183,11 +209,28 @@ def evaluate(
             "clean_lines": clean_lines,
             "protected_numbers": protected_total,
             "protected_numbers_masked": protected_masked,
+            "secrets": secrets_total,
+            "secrets_masked": _pct(secrets_masked, secrets_total),
+            "keep_items": keep_total,
+            "keep_items_masked": keep_masked,
         },
+        "confident_wrong": {
+            "threshold": CONFIDENCE_THRESHOLD,
+            "count": confident_wrong,
+            "pct": _pct(confident_wrong, len(rows)),
+            "answered": len(answered),
+            "answered_wrong": answered_wrong,
+            "answered_wrong_pct": _pct(answered_wrong, len(rows)),
+        },
+        "language": by_lang,
+        "false_handoffs": sum(
+            1 for i, r in enumerate(rows) if r.get("handoff") is False and predictions[i]["handoff"]
+        ),
+        "encoder": engine.classifier.encoder_name,
         "latency_ms": {"p50": quantile(0.5), "p99": quantile(0.99), "max": round(ordered[-1], 3)},
     }
     if baseline:
-        base = _baseline(DATA_DIR / "train.jsonl", [r["text"] for r in rows])
+        base = _baseline([r["text"] for r in rows])
         base_ok = sum(1 for g, b in zip(gold, base, strict=True) if g == b)
         _, base_f1 = _prf(gold, base)
         base_style = {
@@ -227,7 +270,10 @@ def _print(report: dict[str, Any], out: Any) -> None:
     for c in report["confused"]:
         p(f"  {c['gold']} -> {c['predicted']}: {c['count']}")
     h, u, r, lat = report["handoff"], report["urgent"], report["redaction"], report["latency_ms"]
-    p(f"handoff: precision {h['precision']}%  recall {h['recall']}%")
+    p(
+        f"handoff: precision {h['precision']}%  recall {h['recall']}%  "
+        f"false handoffs {report['false_handoffs']}"
+    )
     p(
         f"urgent: recall {u['recall']}%   "
         f"account_security recall {report['account_security_recall']}%"
@@ -237,7 +283,23 @@ def _print(report: dict[str, Any], out: Any) -> None:
         f"{r['false_positive_rate']}% ({r['clean_lines']} clean lines)  order/phone numbers masked "
         f"{r['protected_numbers_masked']}/{r['protected_numbers']}"
     )
-    p(f"latency per message (understand + decide): p50 {lat['p50']} ms  p99 {lat['p99']} ms")
+    if r["secrets"] or r["keep_items"]:
+        p(
+            f"secrets masked: {r['secrets_masked']}% of {r['secrets']}   keep-items masked: "
+            f"{r['keep_items_masked']} of {r['keep_items']}"
+        )
+    cw = report["confident_wrong"]
+    p(
+        f"confident-wrong (wrong intent, confidence >= {cw['threshold']}): {cw['count']} "
+        f"({cw['pct']}%)   wrong answers given: {cw['answered_wrong']} of {cw['answered']} "
+        f"answered ({cw['answered_wrong_pct']}% of all)"
+    )
+    for lang, v in report["language"].items():
+        p(f"language {lang}: {v['answered_in_lang']}% answered in {lang} (n={v['n']})")
+    p(
+        f"latency per message (understand + decide, encoder {report['encoder']}): "
+        f"p50 {lat['p50']} ms  p99 {lat['p99']} ms"
+    )
 
 
 def main(argv: list[str]) -> int:

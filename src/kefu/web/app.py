@@ -13,6 +13,7 @@ from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
 from kefu import __version__
+from kefu.actions.bot_turns import warm_bot
 from kefu.actions.context import Kefu
 from kefu.clock import Clock, SystemClock
 from kefu.jobs.runner import start_background
@@ -64,6 +65,9 @@ def create_app(
         app.state.kefu = kefu
         if settings.gc_thresholds is not None:
             gc.set_threshold(*settings.gc_thresholds)
+        # the bot's model is loaded (trained on a fresh install) and warmed before the
+        # server takes requests, not on the first customer's message
+        await warm_bot()
         tasks = start_background(kefu) if settings.run_scheduler else []
         log.info("kefu started", extra={"database": db.engine.url.get_backend_name()})
         try:
