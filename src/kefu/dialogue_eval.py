@@ -148,16 +148,27 @@ def check_turn(
                 value = str(order.get(secret_field) or "")
                 if value and value in reply:
                     result.failures.append(f"revealed {secret_field} of an order not theirs")
-    verdicts = exp.get("verdicts") or exp.get("channel_verdicts") or {}
-    if isinstance(verdicts, dict):
-        for value, verdict in verdicts.items():
-            official = str(verdict).lower() in ("official", "true", "yes", "real")
-            if not _verdict_for(reply, str(value), official):
-                want = "official" if official else "not official"
-                result.failures.append(f"no '{want}' verdict for {value}")
+    for value, official in _verdicts(exp):
+        if not _verdict_for(reply, value, official):
+            want = "official" if official else "not official"
+            result.failures.append(f"no '{want}' verdict for {value}")
     want_lang = exp.get("lang") or dialogue_lang
     if want_lang in ("zh", "en") and reply and score_reply_language(reply) != want_lang:
         result.failures.append(f"answered in the wrong language (wanted {want_lang})")
+
+
+def _verdicts(exp: dict[str, Any]) -> list[tuple[str, bool]]:
+    """``{"verdicts": {value: "official"|"fake"}}`` or
+    ``{"channel_verify": [{"contact": value, "official": bool}]}``."""
+    out: list[tuple[str, bool]] = []
+    verdicts = exp.get("verdicts") or exp.get("channel_verdicts") or {}
+    if isinstance(verdicts, dict):
+        for value, verdict in verdicts.items():
+            out.append((str(value), str(verdict).lower() in ("official", "true", "yes", "real")))
+    for item in _as_list(exp.get("channel_verify")):
+        if isinstance(item, dict) and item.get("contact"):
+            out.append((str(item["contact"]), bool(item.get("official"))))
+    return out
 
 
 def _as_list(value: Any) -> list[Any]:
@@ -181,10 +192,13 @@ def _verdict_for(reply: str, value: str, official: bool) -> bool:
     return False
 
 
-def _trap_points(turns: list[dict[str, Any]]) -> set[int]:
+def _trap_points(turns: list[dict[str, Any]], by_turn: Any = None) -> set[int]:
     """Turn indexes after which the customer must be with a person: an explicit request
-    for one, or the second 'that did not help'."""
+    for one, the second 'that did not help', or the turn (1-based ``by_turn``) by which
+    the scenario says a person must have taken over."""
     points: set[int] = set()
+    if isinstance(by_turn, int) and not isinstance(by_turn, bool) and 1 <= by_turn <= len(turns):
+        points.add(by_turn - 1)
     unhelpful = 0
     for i, turn in enumerate(turns):
         exp = _expect(turn)
@@ -292,7 +306,18 @@ async def _set_channels(url: str, tmp: Path, tenant_id: int, channels: list[Any]
             await tx.session.execute(
                 update(Tenant)
                 .where(Tenant.id == tenant_id)
-                .values(settings={"official_channels": channels})
+                .values(
+                    settings={
+                        "official_channels": [
+                            {
+                                "type": c.get("type") or c.get("kind"),
+                                "value": c.get("value"),
+                                "label": c.get("label") or "",
+                            }
+                            for c in channels
+                        ]
+                    }
+                )
             )
     finally:
         await kefu.db.dispose()
@@ -364,7 +389,8 @@ async def _play(base: str, seeded: dict[str, Any], d: dict[str, Any]) -> Dialogu
         async with websockets.connect(ws_url, open_timeout=TURN_WAIT_S) as ws:
             await ws.send(json.dumps({"type": "hello", "token": headers["Authorization"][7:]}))
             await ws.send(json.dumps({"type": "subscribe", "conversation_id": conv}))
-            traps = _trap_points(d["turns"])
+            traps = _trap_points(d["turns"], d.get("must_handoff_by_turn"))
+            must_not = d.get("must_not_handoff") is True
             for i, turn in enumerate(d["turns"]):
                 text = _turn_text(turn)
                 tr = TurnResult(text=text)
@@ -384,12 +410,18 @@ async def _play(base: str, seeded: dict[str, Any], d: dict[str, Any]) -> Dialogu
                 tr.status = await _status(http, conv, headers)
                 check_turn(turn, tr, fixtures, lang)
                 if i in traps and tr.status == "bot":
-                    result.trapped = True
-                    tr.failures.append("trapped with the bot")
+                    tr.failures.append("not handed over when it had to be")
+                if must_not and tr.status not in ("bot", ""):
+                    tr.failures.append("false handoff (the scenario must stay with the bot)")
                 result.turns.append(tr)
+            # trapped: needed a person (asked for one, said twice it did not help, or the
+            # scenario says so) and is still with the bot when the conversation ends
+            if traps and result.turns and result.turns[-1].status == "bot":
+                result.trapped = True
         staff_text = await _stored_text(seeded["url"], conv)
         for turn in d["turns"]:
-            for secret in _as_list(_expect(turn).get("secret") or turn.get("secrets")):
+            exp = _expect(turn)
+            for secret in _as_list(exp.get("secret") or exp.get("secrets") or turn.get("secrets")):
                 if secret and str(secret) in staff_text:
                     result.failures.append("a secret was stored in clear")
     return result

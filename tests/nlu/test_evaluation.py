@@ -68,6 +68,8 @@ def test_eval_json_and_predictions(tmp_path: Path, capsys: pytest.CaptureFixture
         "confidence",
         "handoff",
         "urgent",
+        "reason",
+        "lang",
         "redacted_text",
     }
     assert "123456" not in preds[2]["redacted_text"]

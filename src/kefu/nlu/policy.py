@@ -218,7 +218,9 @@ def _decide(u: Understanding, state: BotState, index: KnowledgeIndex | None) -> 
         return handoff("account_security", text, urgent=True)
     if u.intent == "human_agent":
         return handoff("human_agent", say("human_agent", lang))
-    if u.intent == "complaint":
+    # "that did not help" read by the model as a complaint is feedback on the answer
+    feedback_first = unhelpful and u.rule is None and u.intent == "complaint"
+    if u.intent == "complaint" and not feedback_first:
         return handoff("complaint", say("complaint", lang))
     if u.sentiment.strong_negative:
         return handoff("negative_sentiment", say("negative_sentiment", lang))
