@@ -9,10 +9,10 @@ from typing import Annotated, Any, Generic, Literal, TypeVar
 from fastapi import Path
 from pydantic import BaseModel, ConfigDict, Field
 
+from kefu.actions.event_wire import customer_data
 from kefu.domain.conversation_state import STATUS_LABELS_ZH, Channel, Priority, Status
 from kefu.domain.event_text import wire_text
 from kefu.domain.vocabulary import OrderStatus, Presence, Urgency, category_info, category_label
-from kefu.actions.event_wire import customer_data
 from kefu.storage.models import Agent, Conversation, Customer, Department, Event, Order
 
 T = TypeVar("T")

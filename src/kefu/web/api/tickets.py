@@ -25,11 +25,11 @@ from kefu.actions import (
 from kefu.actions.access import access_attachment_by_public_id
 from kefu.actions.context import Kefu
 from kefu.actions.escalation import do_request_escalation
+from kefu.actions.event_wire import customer_data
 from kefu.actions.transcripts import Transcript, public_timeline, transcript_for
 from kefu.clock import ensure_aware
 from kefu.domain.conversation_state import STATUS_LABELS_ZH, Status
 from kefu.domain.event_text import event_line
-from kefu.actions.event_wire import customer_data
 from kefu.storage.models import Announcement, Attachment, Conversation, Tenant
 from kefu.web.api.schemas import ERROR_RESPONSES, IdPath, KeyPath, RatingCreate, Strict
 from kefu.web.client_address import client_address
