@@ -92,3 +92,12 @@ def make_settings(database_url: str, data_dir: Path, **overrides: object) -> Set
 @pytest.fixture
 def settings(database_url: str, tmp_path: Path) -> Iterator[Settings]:
     yield make_settings(database_url, tmp_path / "var")
+
+
+@pytest.fixture(scope="session", autouse=True)
+def bot_engine_ready() -> None:
+    """Every app start warms the bot (web/app.py); train or load the shipped engine once,
+    before any live server's start-up timeout is running."""
+    from kefu.nlu.pipeline import NluEngine
+
+    NluEngine.default()

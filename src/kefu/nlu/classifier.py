@@ -57,7 +57,7 @@ __all__ = [
 MODEL_VERSION = "intent-v4"
 DATA_DIR = Path(__file__).resolve().parent / "data"
 CORPUS_DIR = DATA_DIR / "corpus"
-DENSE_WEIGHT = 1.5
+DENSE_WEIGHT = 3.0  # chosen on a held-out voice (templates -> gamers), not on evaluation data
 C_VALUE = 10.0
 
 
