@@ -77,6 +77,7 @@ NEGATIVE_TERMS: dict[str, float] = {
 }
 _TERM_RE = re.compile("|".join(re.escape(t) for t in sorted(NEGATIVE_TERMS, key=len, reverse=True)))
 _SHOUT_RE = re.compile(r"[!！]{3,}|[?？]{3,}|[!！?？]{4,}")
+_WORDS_RE = re.compile(r"[\u4e00-\u9fffA-Za-z]{2}")
 _SHOUT2_RE = re.compile(r"(?<![!！?？])[!！?？]{2}(?![!！?？])")
 
 
@@ -98,6 +99,10 @@ def detect_sentiment(normalised: str, raw: str | None = None) -> Sentiment:
         cues.append(term)
         score += NEGATIVE_TERMS[term]
     source = raw if raw is not None else normalised
+    if not _WORDS_RE.search(source):
+        # punctuation alone ("？？？") is confusion about the last answer, not anger: the
+        # policy treats it as "did not help" (rephrase once, then a person)
+        return Sentiment(round(score, 2), score >= 1.0, tuple(cues))
     shouts = len(_SHOUT_RE.findall(source))
     doubles = len(_SHOUT2_RE.findall(source))
     if shouts or doubles:
