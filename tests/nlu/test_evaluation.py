@@ -37,7 +37,7 @@ ROWS = [
     },
     {
         "id": "4",
-        "text": "订单KM20261122153012345 手机13812345678 没到账",
+        "text": "充的点券没到账，订单KM20261122153012345 手机13812345678",
         "intent": "recharge_not_received",
         "style": "long",
         "handoff": False,

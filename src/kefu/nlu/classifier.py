@@ -59,6 +59,7 @@ DATA_DIR = Path(__file__).resolve().parent / "data"
 CORPUS_DIR = DATA_DIR / "corpus"
 DENSE_WEIGHT = 3.0  # chosen on a held-out voice (templates -> gamers), not on evaluation data
 C_VALUE = 10.0
+_FEATURE_CODE = ("features.py", "entities.py", "normalise.py", "segment.py")
 
 
 @dataclass(frozen=True, slots=True)
@@ -170,6 +171,9 @@ class IntentClassifier:
     @staticmethod
     def training_key(examples: Sequence[tuple[str, str]], encoder: Encoder | None = None) -> str:
         digest = hashlib.sha256(MODEL_VERSION.encode())
+        # the features come from this code: a change in it must not reuse a cached model
+        for module in _FEATURE_CODE:
+            digest.update((Path(__file__).parent / module).read_bytes())
         digest.update(f"{encoder.name if encoder else 'tfidf'} {DENSE_WEIGHT} {C_VALUE}\n".encode())
         for text, intent in examples:
             digest.update(f"{intent}\t{text}\n".encode())
