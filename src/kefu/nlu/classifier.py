@@ -59,6 +59,7 @@ DATA_DIR = Path(__file__).resolve().parent / "data"
 CORPUS_DIR = DATA_DIR / "corpus"
 DENSE_WEIGHT = 3.0  # chosen on a held-out voice (templates -> gamers), not on evaluation data
 C_VALUE = 10.0
+SECURITY_DOUBT = 0.15
 _FEATURE_CODE = ("features.py", "entities.py", "normalise.py", "segment.py")
 
 
@@ -266,6 +267,10 @@ class IntentClassifier:
         )
         top = tuple((i, round(p, 4)) for i, p in ranked[:3])
         rule = rule_intent(normalised)
+        if rule == "account_access" and dict(ranked).get("account_security", 0.0) >= SECURITY_DOUBT:
+            # "cannot log in" with signs of someone else: a missed theft costs more than an
+            # urgent handoff too many
+            rule = "account_security"
         if rule is not None and rule in self.intents:
             prob = dict(ranked).get(rule, 0.0)
             top = ((rule, round(max(prob, 0.95), 4)), *(kv for kv in top if kv[0] != rule))
