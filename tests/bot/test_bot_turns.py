@@ -90,7 +90,7 @@ def test_another_customers_order_is_never_revealed(
 
 
 def test_vague_message_offers_topics(bot_world: World, customer: As, alice: As) -> None:
-    conv = open_conversation(customer, "有问题")
+    conv = open_conversation(customer, "想问个事")
     turn = bot_turns(alice, conv["id"])[0]
     assert turn["data"]["reason"] in ("unsure", "greeting")  # a topic menu either way
     payloads = [q["payload"] for q in turn["data"]["quick_replies"]]
