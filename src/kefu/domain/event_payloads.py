@@ -53,6 +53,7 @@ class MessageData(_Payload):
     attachments: list[AttachmentRef] = []
     redacted: list[Code] = []  # kinds of secrets masked in the body
     quick_reply: Code | None = None  # the machine payload of a quick-reply click
+    lang: Literal["zh", "en"] | None = None  # the customer's widget language (bot hint)
     ticket_form: bool | None = None
     previous_number: Code | None = None  # a follow-up ticket: the earlier one
     source: Code | None = None  # tracking page, email
@@ -80,6 +81,7 @@ class BotTurnData(_Payload):
     handoff: bool = False
     urgent: bool = False
     redaction_warning: list[Code] = []
+    lang: Literal["zh", "en"] = "zh"  # the language the bot answered in
 
 
 class HandoffData(_Payload):
