@@ -1,7 +1,7 @@
 """bot: English variants of knowledge-base articles (title_en, body_en).
 
 Revision ID: 0011
-Revises: 0009
+Revises: 0007
 """
 
 from collections.abc import Sequence
@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0011"
-down_revision: str | None = "0009"
+down_revision: str | None = "0007"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
