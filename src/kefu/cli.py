@@ -24,7 +24,7 @@ T = TypeVar("T")
 
 def _run_with_kefu(settings: Settings, fn: Callable[[Kefu], Awaitable[T]]) -> T:
     async def runner() -> T:
-        db = Database(settings.database_url, sqlite_driver=settings.sqlite_driver)
+        db = Database(settings.database_url, sqlite_synchronous=settings.sqlite_synchronous)
         kefu = Kefu(settings=settings, db=db, broker=InProcessBroker(), clock=SystemClock())
         try:
             return await fn(kefu)

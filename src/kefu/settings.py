@@ -25,9 +25,9 @@ class Settings(BaseSettings):
 
     env: Literal["development", "test", "production"] = "development"
     database_url: str = "sqlite:///./var/kefu.db"
-    # "inline": sqlite3 calls run on the event loop (fast, one process);
-    # "aiosqlite": each call in a helper thread (docs/benchmarks.md has both)
-    sqlite_driver: Literal["inline", "aiosqlite"] = "inline"
+    # NORMAL: an acknowledged write survives a crash of the process; FULL: also power
+    # loss (one fsync per group-commit batch; docs/write-path.md)
+    sqlite_synchronous: Literal["NORMAL", "FULL"] = "NORMAL"
     redis_url: str | None = None
     # empty: read var/secret_key, created with a random value on first start (0600)
     secret_key: str = ""

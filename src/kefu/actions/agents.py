@@ -6,7 +6,7 @@ from sqlalchemy import select
 
 from kefu.actions import presence_leases
 from kefu.actions.access import access_agent_by_id, require_staff
-from kefu.actions.auth import hash_password
+from kefu.actions.auth import hash_password_off_loop
 from kefu.actions.context import Actor, Kefu, Role, transaction
 from kefu.domain.vocabulary import Presence
 from kefu.errors import Conflict, InvalidInput
@@ -64,7 +64,7 @@ async def create_agent(
     """Used by the CLI and demo loader (trusted callers)."""
     if len(password) < 8:
         raise InvalidInput("weak_password", "密码至少 8 位", "password needs 8+ characters")
-    password_hash = hash_password(kefu, password)
+    password_hash = await hash_password_off_loop(kefu, password)
     async with transaction(kefu) as tx:
         existing = (
             await tx.session.execute(select(Agent).where(Agent.email == email.lower()))

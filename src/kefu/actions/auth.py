@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import contextlib
+import asyncio
 import hashlib
 import hmac
 import logging
@@ -46,6 +46,23 @@ def password_hasher(kefu: Kefu) -> PasswordHasher:
 
 def hash_password(kefu: Kefu, password: str) -> str:
     return password_hasher(kefu).hash(password)
+
+
+async def verify_password(kefu: Kefu, password_hash: str, password: str) -> bool:
+    """argon2 costs ~0.2 s of CPU by design: it runs in a worker thread (argon2-cffi
+    releases the GIL), never on the event loop that serves every socket."""
+
+    def verify() -> bool:
+        try:
+            return password_hasher(kefu).verify(password_hash, password)
+        except (VerificationError, InvalidHashError):
+            return False
+
+    return await asyncio.to_thread(verify)
+
+
+async def hash_password_off_loop(kefu: Kefu, password: str) -> str:
+    return await asyncio.to_thread(hash_password, kefu, password)
 
 
 def sha256_hex(text: str) -> str:
@@ -140,16 +157,12 @@ async def do_sign_in(
         agent = (
             await session.execute(select(Agent).where(Agent.email == email))
         ).scalar_one_or_none()
-    ok = False
     if agent is not None and agent.is_active:
-        try:
-            ok = password_hasher(kefu).verify(agent.password_hash, password)
-        except (VerificationError, InvalidHashError):
-            ok = False
+        ok = await verify_password(kefu, agent.password_hash, password)
     else:
         # same cost whether or not the account exists
-        with contextlib.suppress(VerificationError, InvalidHashError):
-            password_hasher(kefu).verify(DUMMY_HASH.get(kefu), password)
+        await verify_password(kefu, await asyncio.to_thread(DUMMY_HASH.get, kefu), password)
+        ok = False
     async with transaction(kefu) as tx:
         for key in limits:
             tx.session.add(LoginAttempt(key=key, succeeded=ok, attempted_at=tx.now))

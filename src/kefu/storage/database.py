@@ -1,15 +1,18 @@
-"""Engines and transactions: embedded SQLite by default, PostgreSQL when configured."""
+"""Engines and transactions: embedded SQLite by default, PostgreSQL when configured.
+
+No database call runs on the event loop: SQLite goes through aiosqlite (each connection
+has its own thread), PostgreSQL through psycopg's async driver. On SQLite, writes go
+through one group-commit writer (storage/group_commit.py, docs/write-path.md)."""
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from sqlalchemy import event
-from sqlalchemy.engine import make_url
+from sqlalchemy.engine import Connection, make_url
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
     AsyncSession,
@@ -17,16 +20,16 @@ from sqlalchemy.ext.asyncio import (
     create_async_engine,
 )
 
+from kefu.storage.group_commit import GroupCommitWriter
 
-def async_url(url: str, sqlite_driver: str = "inline") -> str:
-    """The driver for the app: SQLite inline on the loop (see inline_sqlite) or
-    aiosqlite; psycopg async for PostgreSQL."""
+SqliteSynchronous = Literal["NORMAL", "FULL"]
+BUSY_TIMEOUT_MS = 5000
+
+
+def async_url(url: str) -> str:
+    """The driver for the app: aiosqlite for SQLite; psycopg async for PostgreSQL."""
     u = make_url(url)
     if u.get_backend_name() == "sqlite":
-        if sqlite_driver == "inline":
-            import kefu.storage.inline_sqlite  # noqa: F401  (registers the dialect)
-
-            return str(u.set(drivername="sqlite+kefu_inline"))
         return str(u.set(drivername="sqlite+aiosqlite"))
     if u.get_backend_name() == "postgresql":
         return u.set(drivername="postgresql+psycopg").render_as_string(hide_password=False)
@@ -49,32 +52,69 @@ def ensure_sqlite_dir(url: str) -> None:
         Path(u.database).parent.mkdir(parents=True, exist_ok=True)
 
 
-def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
-    cursor = dbapi_connection.cursor()
-    cursor.execute("PRAGMA journal_mode=WAL")
-    cursor.execute("PRAGMA synchronous=NORMAL")
-    cursor.execute("PRAGMA foreign_keys=ON")
-    # another process holding the write lock (e.g. `kefu mail-in` beside the server)
-    cursor.execute("PRAGMA busy_timeout=5000")
-    cursor.close()
+def _sqlite_pragmas(synchronous: SqliteSynchronous) -> Any:
+    def on_connect(dbapi_connection: Any, _record: Any) -> None:
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        # NORMAL: an acknowledged commit survives a process crash; FULL: power loss too
+        cursor.execute(f"PRAGMA synchronous={synchronous}")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        # another process holding the write lock (e.g. `kefu mail-in` beside the server):
+        # the wait happens in the connection's thread, never on the event loop
+        cursor.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
+        cursor.close()
+
+    return on_connect
+
+
+def _writer_transactions(dbapi_connection: Any, _record: Any) -> None:
+    """SQLAlchemy's documented recipe for SAVEPOINT on (aio)sqlite: the driver issues no
+    BEGIN of its own; the "begin" hook below does."""
+    dbapi_connection.isolation_level = None
+
+
+def _begin_immediate(connection: Connection) -> None:
+    # take the write lock at BEGIN (waiting in the driver thread), not at the first
+    # UPDATE, where a stale read snapshot would fail at once with SQLITE_BUSY
+    connection.exec_driver_sql("BEGIN IMMEDIATE")
 
 
 class Database:
-    """Owns the engine. On SQLite, writes from this process are serialised by a lock
-    so two write transactions never race for the file (readers never wait)."""
+    """Owns the engines. `read()` sessions run in parallel (SQLite WAL: readers never
+    wait); `write()` is one transaction, grouped with concurrent ones on SQLite."""
 
-    def __init__(self, url: str, *, echo: bool = False, sqlite_driver: str = "inline") -> None:
+    def __init__(
+        self,
+        url: str,
+        *,
+        echo: bool = False,
+        sqlite_synchronous: SqliteSynchronous = "NORMAL",
+        group_commit: bool = True,
+        max_batch: int = 64,
+    ) -> None:
         ensure_sqlite_dir(url)
         self.url = url
         self.is_sqlite = make_url(url).get_backend_name() == "sqlite"
         kwargs: dict[str, Any] = {"echo": echo}
         if not self.is_sqlite:
             kwargs.update(pool_size=10, max_overflow=20, pool_pre_ping=True)
-        self.engine: AsyncEngine = create_async_engine(async_url(url, sqlite_driver), **kwargs)
-        if self.is_sqlite:
-            event.listen(self.engine.sync_engine, "connect", _sqlite_pragmas)
+        self.engine: AsyncEngine = create_async_engine(async_url(url), **kwargs)
         self.sessions = async_sessionmaker(self.engine, expire_on_commit=False)
-        self._write_lock = asyncio.Lock() if self.is_sqlite else None
+        self.writer: GroupCommitWriter | None = None
+        self._write_engine = self.engine
+        if self.is_sqlite:
+            pragmas = _sqlite_pragmas(sqlite_synchronous)
+            event.listen(self.engine.sync_engine, "connect", pragmas)
+            # the single writer connection (SQLite has one writer per file anyway)
+            self._write_engine = create_async_engine(
+                async_url(url), echo=echo, pool_size=1, max_overflow=0
+            )
+            event.listen(self._write_engine.sync_engine, "connect", pragmas)
+            event.listen(self._write_engine.sync_engine, "connect", _writer_transactions)
+            event.listen(self._write_engine.sync_engine, "begin", _begin_immediate)
+            self.writer = GroupCommitWriter(
+                self._write_engine, max_batch=max_batch if group_commit else 1
+            )
 
     @asynccontextmanager
     async def read(self) -> AsyncIterator[AsyncSession]:
@@ -83,13 +123,20 @@ class Database:
 
     @asynccontextmanager
     async def write(self) -> AsyncIterator[AsyncSession]:
-        """One transaction: commits on success, rolls back on any error."""
-        if self._write_lock is not None:
-            async with self._write_lock, self.sessions() as session, session.begin():
+        """One transaction: on success it has committed when the block returns; any
+        error rolls it back (on SQLite: its savepoint within the batch)."""
+        if self.writer is not None:
+            async with self.writer.transaction() as session:
                 yield session
         else:
+            # PostgreSQL: writers run in parallel and the server already groups the
+            # WAL flushes of concurrent commits (docs/write-path.md)
             async with self.sessions() as session, session.begin():
                 yield session
 
     async def dispose(self) -> None:
+        if self.writer is not None:
+            await self.writer.close()
         await self.engine.dispose()
+        if self._write_engine is not self.engine:
+            await self._write_engine.dispose()

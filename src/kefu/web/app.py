@@ -53,7 +53,7 @@ def create_app(
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        db = Database(settings.database_url, sqlite_driver=settings.sqlite_driver)
+        db = Database(settings.database_url, sqlite_synchronous=settings.sqlite_synchronous)
         used_broker = broker or make_broker(settings)
         kefu = Kefu(
             settings=settings,

@@ -120,10 +120,10 @@ class LiveConnection:
                     await self.ws.send_text(self.close_frame)
                 await self.ws.close(self.close_code)
 
-    def fail(self, code: int, error: KefuError | None = None) -> None:
+    def fail(self, code: int, error: KefuError | None = None, ref: str | None = None) -> None:
         if self.close_code is None:
             self.close_code = code
-            self.close_frame = frames.error_frame(error) if error else None
+            self.close_frame = frames.error_frame(error, ref) if error else None
         self.closing.set()
 
     async def enqueue(self, frame: str) -> None:
@@ -169,28 +169,28 @@ class LiveConnection:
             if message["type"] == "websocket.disconnect":
                 return
             self.last_seen = self._now()
+            text = message.get("text")
+            if text is None:
+                raw = message.get("bytes") or b""
+                text = raw.decode("utf-8", errors="replace")
             if not self.bucket.take():
                 err = RateLimited(retry_after=1)
                 err.code = "rate_limited"
                 err.message_zh = "发送太频繁，连接已断开，请稍后重连"
                 err.message_en = "too many frames; reconnect later"
-                self.fail(CLOSE_RATE_LIMIT, err)
+                self.fail(CLOSE_RATE_LIMIT, err, ref=frames.client_msg_id_of(text))
                 return
-            text = message.get("text")
-            if text is None:
-                raw = message.get("bytes") or b""
-                text = raw.decode("utf-8", errors="replace")
             try:
                 await self._handle_text(text)
             except ConnectionGone:
                 return
 
     async def _handle_text(self, text: str) -> None:
-        ref: str | None = None
+        # a refused send names the message it refuses, even when the frame itself is
+        # malformed (too long a body, ...): the client stops resending it
+        ref = frames.client_msg_id_of(text)
         try:
             frame = frames.parse_client_frame(text)
-            if isinstance(frame, frames.Send):
-                ref = frame.client_msg_id
             await self._handle(frame)
         except KefuError as err:
             await self.enqueue(frames.error_frame(err, ref))
@@ -299,6 +299,12 @@ class LiveConnection:
         try:
             async with self.kefu.broker.subscribe(conversation_channel(public_id)) as wakeups:
                 last = await self._send_after(conv_id, public_id, after_seq)
+                # caught up: every event up to `last_seq` has been sent before this frame
+                await self.enqueue(
+                    frames.dumps(
+                        {"type": "subscribed", "conversation_id": public_id, "last_seq": last}
+                    )
+                )
                 while True:
                     batch = [await wakeups.get()]
                     while not wakeups.empty():

@@ -4,6 +4,7 @@ here, server frames are built here as JSON text."""
 from __future__ import annotations
 
 import json
+import re
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
@@ -94,6 +95,26 @@ def parse_client_frame(text: str) -> ClientFrame:
             raise BadFrame("invalid") from None
         where = ".".join(str(p) for p in errors[0]["loc"]) or "frame"
         raise BadFrame(f"{where}: {errors[0]['msg']}") from None
+
+
+_CLIENT_MSG_ID = re.compile(r"^[A-Za-z0-9_.:-]{1,64}$")
+
+
+def client_msg_id_of(text: str) -> str | None:
+    """The client_msg_id of a `send` frame, read leniently (the frame may be invalid
+    otherwise), so that an error about it can carry it in `ref`."""
+    if '"send"' not in text:
+        return None
+    try:
+        raw = json.loads(text)
+    except ValueError:
+        return None
+    if not isinstance(raw, dict) or raw.get("type") != "send":
+        return None
+    value = raw.get("client_msg_id")
+    if isinstance(value, str) and _CLIENT_MSG_ID.match(value):
+        return value
+    return None
 
 
 def dumps(frame: dict[str, Any]) -> str:
