@@ -24,7 +24,11 @@ T = TypeVar("T")
 
 def _run_with_kefu(settings: Settings, fn: Callable[[Kefu], Awaitable[T]]) -> T:
     async def runner() -> T:
-        db = Database(settings.database_url, sqlite_synchronous=settings.sqlite_synchronous)
+        db = Database(
+            settings.database_url,
+            sqlite_synchronous=settings.sqlite_synchronous,
+            sqlite_writer=settings.sqlite_writer,
+        )
         kefu = Kefu(settings=settings, db=db, broker=InProcessBroker(), clock=SystemClock())
         try:
             return await fn(kefu)
@@ -96,6 +100,9 @@ def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
         proxy_headers=False,
         # back-pressure on sends keeps per-connection memory bounded (docs/protocol.md)
         ws="websockets-sansio",
+        # no permessage-deflate: chat frames are small and compressing every frame cost
+        # more CPU than the bytes it saved (docs/benchmarks.md)
+        ws_per_message_deflate=False,
     )
     return 0
 

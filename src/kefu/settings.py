@@ -28,6 +28,9 @@ class Settings(BaseSettings):
     # NORMAL: an acknowledged write survives a crash of the process; FULL: also power
     # loss (one fsync per group-commit batch; docs/write-path.md)
     sqlite_synchronous: Literal["NORMAL", "FULL"] = "NORMAL"
+    # "inline": writer statements on the loop while holding the lock, waits in a thread;
+    # "thread": every writer call in aiosqlite's thread (docs/write-path.md)
+    sqlite_writer: Literal["inline", "thread"] = "inline"
     redis_url: str | None = None
     # empty: read var/secret_key, created with a random value on first start (0600)
     secret_key: str = ""

@@ -19,6 +19,20 @@ from typing import Any
 import httpx
 import websockets
 
+LOCK_HOLDER = """
+import sqlite3, sys, time
+conn = sqlite3.connect(sys.argv[1], isolation_level=None)
+conn.execute("BEGIN IMMEDIATE")
+print("locked", flush=True)
+time.sleep(float(sys.argv[2]))
+conn.execute("COMMIT")
+"""
+# a report-sized read: ~1-2 s of SQLite work in one statement
+SLOW_QUERY = (
+    "WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c WHERE x < 3000000) "
+    "SELECT count(*), sum(x % 7) FROM c"
+)
+
 ECHO_SERVER = """
 import asyncio, sys, websockets
 async def echo(ws):
@@ -251,6 +265,95 @@ async def echo_load(url: str, n: int, saturate: float) -> float:
     return rate
 
 
+async def loop_probe(stop: asyncio.Event, tick: float = 0.005) -> float:
+    """The longest time the event loop went without running this coroutine, beyond the
+    tick it asked for: what every socket of the process would have waited."""
+    worst = 0.0
+    while not stop.is_set():
+        t0 = time.perf_counter()
+        await asyncio.sleep(tick)
+        worst = max(worst, time.perf_counter() - t0 - tick)
+    return worst
+
+
+async def stall_scenarios(db_url: str, lock_seconds: float) -> dict[str, float]:
+    """In one process with the server's storage and actions: the loop's longest stall
+    (a) idle, the same-run baseline, (b) while another process holds the SQLite write
+    lock for `lock_seconds` and this process keeps posting, (c) while a slow report
+    query runs and this process keeps posting."""
+    from sqlalchemy import text
+
+    from kefu.actions import commerce
+    from kefu.actions import conversations as conv_actions
+    from kefu.actions.auth import tenant_by_slug
+    from kefu.actions.context import Actor, ActorKind, Kefu
+    from kefu.clock import SystemClock
+    from kefu.realtime.broker import InProcessBroker
+    from kefu.settings import Settings
+    from kefu.storage.database import Database
+
+    settings = Settings(database_url=db_url)
+    kefu = Kefu(settings, Database(db_url), InProcessBroker(), SystemClock())
+    tenant = await tenant_by_slug(kefu, "demo")
+    machine = Actor(ActorKind.MACHINE, tenant.id)
+    c = await commerce.do_upsert_customer(
+        kefu, machine, commerce.CustomerUpsert(external_id="stall-probe")
+    )
+    cust = Actor(ActorKind.CUSTOMER, tenant.id, customer_id=c.id)
+    conv = await conv_actions.do_create_conversation(
+        kefu, cust, conv_actions.NewConversation(body="探测", start_with_bot=False)
+    )
+    counter = 0
+
+    async def keep_posting(stop: asyncio.Event) -> None:
+        nonlocal counter
+        while not stop.is_set():
+            counter += 1
+            await conv_actions.do_post_message(kefu, cust, conv.public_id, f"探测 {counter}")
+            await asyncio.sleep(0.01)
+
+    async def probe_while(work: Any) -> float:
+        stop = asyncio.Event()
+        probe = asyncio.create_task(loop_probe(stop))
+        poster = asyncio.create_task(keep_posting(stop))
+        await asyncio.sleep(0.1)
+        await work()
+        stop.set()
+        await poster
+        return await probe
+
+    async def idle() -> None:
+        await asyncio.sleep(lock_seconds)
+
+    async def other_process_holds_lock() -> None:
+        path = db_url.removeprefix("sqlite:///")
+        holder = await asyncio.create_subprocess_exec(
+            sys.executable,
+            "-c",
+            LOCK_HOLDER,
+            path,
+            str(lock_seconds),
+            stdout=asyncio.subprocess.PIPE,
+        )
+        assert holder.stdout is not None
+        await holder.stdout.readline()  # "locked"
+        await holder.wait()
+        await asyncio.sleep(0.3)  # the posts that waited go through
+
+    async def slow_report() -> None:
+        async with kefu.db.read() as session:
+            await session.execute(text(SLOW_QUERY))
+
+    result = {
+        "idle": await probe_while(idle),
+        "lock": await probe_while(other_process_holds_lock),
+        "report": await probe_while(slow_report),
+    }
+    result["posts"] = counter
+    await kefu.db.dispose()
+    return result
+
+
 def pct(values: list[float], q: float) -> float:
     if not values:
         return float("nan")
@@ -275,6 +378,7 @@ def main(argv: list[str]) -> int:
     ap.add_argument("--rate", type=float, default=200.0, help="messages/s, paced phase")
     ap.add_argument("--duration", type=float, default=20.0)
     ap.add_argument("--saturate", type=float, default=10.0, help="seconds of saturating load")
+    ap.add_argument("--lock-seconds", type=float, default=1.5, help="write lock held elsewhere")
     args = ap.parse_args(argv)
     with tempfile.TemporaryDirectory() as tmp:
         db_url = f"sqlite:///{tmp}/bench.db"
@@ -322,6 +426,7 @@ def main(argv: list[str]) -> int:
         finally:
             server.terminate()
             server.wait(10)
+        stalls = asyncio.run(stall_scenarios(db_url, args.lock_seconds))
         eport = free_port()
         echo = subprocess.Popen([py, "-c", ECHO_SERVER, str(eport)])
         try:
@@ -353,5 +458,12 @@ def main(argv: list[str]) -> int:
     print(
         f"  websockets echo baseline (same load): {echo_rate:.0f} msg/s; "
         f"ratio {result['saturated_rate'] / echo_rate:.1%}"
+    )
+    sync = os.environ.get("KEFU_SQLITE_SYNCHRONOUS", "NORMAL")
+    print(
+        f"  longest event-loop stall (posting meanwhile, synchronous={sync}): "
+        f"idle {stalls['idle'] * 1000:.1f} ms; "
+        f"another process holds the write lock {args.lock_seconds:.1f} s: "
+        f"{stalls['lock'] * 1000:.1f} ms; slow report query: {stalls['report'] * 1000:.1f} ms"
     )
     return 0

@@ -1,8 +1,9 @@
 """Engines and transactions: embedded SQLite by default, PostgreSQL when configured.
 
-No database call runs on the event loop: SQLite goes through aiosqlite (each connection
-has its own thread), PostgreSQL through psycopg's async driver. On SQLite, writes go
-through one group-commit writer (storage/group_commit.py, docs/write-path.md)."""
+Nothing that can wait runs on the event loop: SQLite reads go through aiosqlite (each
+connection has its own thread), PostgreSQL through psycopg's async driver. On SQLite,
+writes go through one group-commit writer (storage/group_commit.py) whose connection
+takes the write lock in a thread (storage/writer_connection.py, docs/write-path.md)."""
 
 from __future__ import annotations
 
@@ -21,8 +22,13 @@ from sqlalchemy.ext.asyncio import (
 )
 
 from kefu.storage.group_commit import GroupCommitWriter
+from kefu.storage.writer_connection import writer_connector
 
 SqliteSynchronous = Literal["NORMAL", "FULL"]
+# "inline": the writer's statements run on the loop while it holds the write lock, the
+# waits (BEGIN IMMEDIATE, COMMIT, checkpoints) in a thread; "thread": every writer call
+# in aiosqlite's thread (docs/write-path.md compares them)
+SqliteWriter = Literal["inline", "thread"]
 BUSY_TIMEOUT_MS = 5000
 
 
@@ -89,6 +95,7 @@ class Database:
         *,
         echo: bool = False,
         sqlite_synchronous: SqliteSynchronous = "NORMAL",
+        sqlite_writer: SqliteWriter = "inline",
         group_commit: bool = True,
         max_batch: int = 64,
     ) -> None:
@@ -106,11 +113,14 @@ class Database:
             pragmas = _sqlite_pragmas(sqlite_synchronous)
             event.listen(self.engine.sync_engine, "connect", pragmas)
             # the single writer connection (SQLite has one writer per file anyway)
-            self._write_engine = create_async_engine(
-                async_url(url), echo=echo, pool_size=1, max_overflow=0
-            )
+            writer_kwargs: dict[str, Any] = {"echo": echo, "pool_size": 1, "max_overflow": 0}
+            if sqlite_writer == "inline":
+                path = make_url(url).database or ":memory:"
+                writer_kwargs["async_creator"] = writer_connector(path)
+            self._write_engine = create_async_engine(async_url(url), **writer_kwargs)
             event.listen(self._write_engine.sync_engine, "connect", pragmas)
-            event.listen(self._write_engine.sync_engine, "connect", _writer_transactions)
+            if sqlite_writer == "thread":
+                event.listen(self._write_engine.sync_engine, "connect", _writer_transactions)
             event.listen(self._write_engine.sync_engine, "begin", _begin_immediate)
             self.writer = GroupCommitWriter(
                 self._write_engine, max_batch=max_batch if group_commit else 1

@@ -53,7 +53,11 @@ def create_app(
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        db = Database(settings.database_url, sqlite_synchronous=settings.sqlite_synchronous)
+        db = Database(
+            settings.database_url,
+            sqlite_synchronous=settings.sqlite_synchronous,
+            sqlite_writer=settings.sqlite_writer,
+        )
         used_broker = broker or make_broker(settings)
         kefu = Kefu(
             settings=settings,
