@@ -21,7 +21,7 @@ from kefu.actions.context import Actor, ActorKind, Kefu
 from kefu.clock import FakeClock
 from kefu.realtime.broker import InProcessBroker
 from kefu.storage.database import Database
-from kefu.storage.models import Conversation, Event, NumberCounter, Tenant
+from kefu.storage.models import Conversation, Event, Tenant
 from tests.conftest import make_settings
 from tests.world import build_world
 
@@ -45,7 +45,7 @@ async def kefu(database_url: str, tmp_path: Path) -> AsyncIterator[Kefu]:
 async def _failing_write(kefu: Kefu) -> None:
     """Writes a row, then breaks a unique constraint: must leave nothing behind."""
     async with kefu.db.write() as s:
-        s.add(NumberCounter(day="29991231", value=7))
+        s.add(Tenant(slug="gc-marker", name="标", widget_secret="m", settings={}, created_at=WHEN))
         await s.flush()
         s.add(Tenant(slug="demo-dup", name="重复", widget_secret="y", settings={}, created_at=WHEN))
         s.add(Tenant(slug="demo-dup", name="重复", widget_secret="z", settings={}, created_at=WHEN))
@@ -94,7 +94,7 @@ async def test_concurrent_posts_one_failing_others_committed(kefu: Kefu) -> None
             assert seqs == list(range(1, 12))  # opening message + 10 posts, no gap
             assert last == 11
         counters = (
-            await s.execute(select(func.count()).where(NumberCounter.day == "29991231"))
+            await s.execute(select(func.count()).where(Tenant.slug == "gc-marker"))
         ).scalar_one()
         dups = (await s.execute(select(func.count()).where(Tenant.slug == "demo-dup"))).scalar_one()
     assert (counters, dups) == (0, 0)  # the failed write left nothing behind
@@ -110,7 +110,6 @@ async def test_concurrent_posts_one_failing_others_committed(kefu: Kefu) -> None
 def _hold_write_lock(path: str, ready: multiprocessing.synchronize.Event, seconds: float) -> None:
     conn = sqlite3.connect(path, isolation_level=None)
     conn.execute("BEGIN IMMEDIATE")
-    conn.execute("UPDATE number_counters SET value = value WHERE 0")
     ready.set()
     import time
 
@@ -145,7 +144,7 @@ async def test_writes_wait_for_another_process_lock_without_blocking_the_loop(
 
         task = asyncio.create_task(ticker())
         async with kefu.db.write() as s:
-            s.add(NumberCounter(day="29990101", value=1))
+            s.add(Tenant(slug="lock-wait", name="锁", widget_secret="w", created_at=WHEN))
         done.set()
         await task
     finally:
@@ -155,5 +154,5 @@ async def test_writes_wait_for_another_process_lock_without_blocking_the_loop(
     assert ticks > 10
     async with kefu.db.read() as s:
         assert (
-            await s.execute(select(NumberCounter.value).where(NumberCounter.day == "29990101"))
+            await s.execute(select(func.count()).where(Tenant.slug == "lock-wait"))
         ).scalar_one() == 1
