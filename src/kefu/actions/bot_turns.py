@@ -143,7 +143,13 @@ async def bot_gave_up(kefu: Kefu, job: Job) -> None:
             EventType.BOT_TURN,
             author_type=AuthorType.BOT,
             body=BOT_FAILED_APOLOGY,
-            data={"reason": "bot_failed", "handoff": True, "quick_replies": []},
+            data={
+                "intent": "other",
+                "confidence": 0.0,
+                "reason": "bot_failed",
+                "handoff": True,
+                "quick_replies": [],
+            },
         )
         await add_failure_note(
             tx, job, f"机器人连续 {job.attempts} 次未能回复客户的消息，已自动转人工。"

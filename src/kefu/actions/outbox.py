@@ -207,5 +207,5 @@ async def add_failure_note(tx: Tx, job: Job, text: str) -> None:
         author_type=AuthorType.SYSTEM,
         body=text,
         visibility=Visibility.INTERNAL,
-        data={"job_failed": job.kind, "job_id": job.id, "error": (job.last_error or "")[:300]},
+        data={},
     )

@@ -27,6 +27,8 @@ from kefu.storage.models import Agent, Conversation
 log = logging.getLogger("kefu.jobs")
 
 TICK_SECONDS = 1.0
+JOB_BATCH = 20
+JOB_BATCHES_PER_TICK = 10
 
 
 @dataclass
@@ -75,7 +77,11 @@ async def tick(kefu: Kefu) -> TickResult:
     result.requeued = await sweep_presence(kefu)
     for tenant_id in await tenants_needing_a_pass(kefu):
         result.assigned += len(await run_queue_pass(kefu, tenant_id))
-    result.jobs = await run_due_jobs(kefu)
+    for _ in range(JOB_BATCHES_PER_TICK):  # catch up on a backlog, a batch at a time
+        ran = await run_due_jobs(kefu, limit=JOB_BATCH)
+        result.jobs += ran
+        if ran < JOB_BATCH:
+            break
     return result
 
 

@@ -124,6 +124,7 @@ TABLES: dict[str, dict[str, Pair]] = {
             "Connection lost, back to the queue",
         ),
         "signed_out": ("客服已退出登录，重新排队", "Agent signed out, back to the queue"),
+        "bot_failed": ("机器人故障，自动转人工", "The bot failed; handed to a person"),
         "sla_reassign": ("超时未处理，重新分配", "SLA breached, reassigned"),
         "abandoned": ("客户已离开", "Customer left"),
         "resolved": ("已解决", "Resolved"),
