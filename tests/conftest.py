@@ -5,6 +5,7 @@ a missing service is a failure, not a skip."""
 from __future__ import annotations
 
 import os
+import tempfile
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -18,6 +19,13 @@ from kefu.storage.database import sync_url
 from kefu.storage.migrate import upgrade
 
 REQUIRE_SERVICES = os.environ.get("KEFU_TEST_REQUIRE_SERVICES") == "1"
+
+# One trained-model cache for the whole run, shared by server subprocesses (it is keyed
+# by a hash of the training examples): otherwise every server started in a fresh data
+# directory trains the classifier again before it answers /healthz.
+os.environ.setdefault(
+    "KEFU_NLU_CACHE_DIR", str(Path(tempfile.gettempdir()) / "kefu-test-nlu-cache")
+)
 
 
 def service_url(env_name: str) -> str:

@@ -242,7 +242,7 @@ def server_process(database_url: str, data_dir: Path) -> Iterator[str]:
     )
     base = f"http://127.0.0.1:{port}"
     try:
-        deadline = datetime.now(UTC) + timedelta(seconds=30)
+        deadline = datetime.now(UTC) + timedelta(seconds=120)  # safety net on a busy machine
         while True:
             try:
                 if httpx.get(base + "/healthz", timeout=1).status_code == 200:
