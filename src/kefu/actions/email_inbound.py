@@ -12,15 +12,17 @@ from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import func, select
+from sqlalchemy import ColumnElement, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from kefu.actions.attachments import UploadedFile, attach_in_tx, sniff_content_type
 from kefu.actions.context import Actor, ActorKind, Kefu, transaction
+from kefu.actions.email_review import flag_auth_failures, link_claimed_ticket
 from kefu.actions.opening import NewTicket, new_contact_customer, open_ticket_in_tx
 from kefu.actions.ticket_tracking import TrackingAccess, do_customer_reply
 from kefu.actions.timeline import append_event
 from kefu.channels.email import InboundDelivery, InboundEmail, find_thread, parse_email
+from kefu.channels.email.reply_proof import auth_failures
 from kefu.domain.conversation_state import AuthorType, Channel, EventType, Visibility
 from kefu.domain.tenant_settings import parse_tenant_settings
 from kefu.errors import KefuError
@@ -55,17 +57,29 @@ class _Lookup:
         self.session = session
         self.tenant_id = tenant_id
 
-    async def by_ticket_number(self, ticket_number: str, sender: str) -> Conversation | None:
-        conv = (
-            await self.session.execute(
-                select(Conversation).where(
-                    Conversation.tenant_id == self.tenant_id, Conversation.number == ticket_number
-                )
-            )
-        ).scalar_one_or_none()
-        if conv is None or not conv.contact_email or conv.contact_email != sender.lower():
-            return None  # numbers are guessable: only the ticket's own address threads
-        return conv
+    async def of_contact(self, sender: str) -> list[tuple[str, Conversation]]:
+        rows = await self.session.execute(
+            select(Conversation)
+            .where(Conversation.tenant_id == self.tenant_id, Conversation.contact_email == sender)
+            .order_by(Conversation.id.desc())
+            .limit(500)
+        )
+        return [(conv.public_id, conv) for conv in rows.scalars()]
+
+    async def by_public_id(self, public_id: str) -> Conversation | None:
+        return await self._one(Conversation.public_id == public_id)
+
+    async def by_ticket_number(self, ticket_number: str) -> Conversation | None:
+        return await self._one(Conversation.number == ticket_number)
+
+    async def _one(self, *where: ColumnElement[bool]) -> Conversation | None:
+        row = await self.session.execute(
+            select(Conversation).where(Conversation.tenant_id == self.tenant_id, *where).limit(1)
+        )
+        return row.scalar_one_or_none()
+
+    def contact_of(self, conversation: Conversation) -> str | None:
+        return (conversation.contact_email or "").lower() or None
 
     async def by_message_id(self, message_id: str) -> Conversation | None:
         row = (
@@ -129,11 +143,12 @@ async def do_receive_email(kefu: Kefu, tenant_slug: str, raw: bytes) -> InboundR
             ).first()
             if seen is not None:
                 return InboundResult(Outcome.DUPLICATE)
-        decision = await find_thread(email, _Lookup(session, tenant_id))
+        decision = await find_thread(email, _Lookup(session, tenant_id), kefu.settings.signing_keys)
         existing = decision.conversation
     if not email.from_address:
         return InboundResult(Outcome.IGNORED, reason="no sender")
     files, skipped = _usable(kefu, email)
+    failures = auth_failures(email.auth_results)
     text = (email.new_text or email.text).strip()[: kefu.settings.message_max_chars]
     if skipped:
         text += "\n\n（未保存的附件：" + "、".join(skipped) + "）"
@@ -172,13 +187,15 @@ async def do_receive_email(kefu: Kefu, tenant_slug: str, raw: bytes) -> InboundR
                     customer_id=customer.id,
                     contact_email=email.from_address,
                     details={"email_from_name": email.from_name},
-                    event_data={
-                        "email": {"message_id": email.message_id, "subject": email.subject}
-                    },
+                    event_data={"email": _email_data(email, failures)},
                 ),
             )
             if files:
                 await attach_in_tx(kefu, tx, conv, event, files)
+            if failures:
+                await flag_auth_failures(tx, conv, event, failures)
+            if decision.claimed is not None:
+                await link_claimed_ticket(tx, conv, decision.claimed.id, email.from_address)
             _remember(tx.session, tenant_id, conv.id, email.message_id, event.id, tx.now)
             result = InboundResult(
                 Outcome.CREATED,
@@ -208,6 +225,11 @@ async def do_receive_email(kefu: Kefu, tenant_slug: str, raw: bytes) -> InboundR
             )
         ).scalar_one_or_none()
         _remember(tx.session, tenant_id, conv_id, email.message_id, event_id, tx.now)
+        if failures and event_id is not None:
+            conv = await tx.session.get(Conversation, conv_id)
+            replied = await tx.session.get(Event, event_id)
+            assert conv is not None and replied is not None
+            await flag_auth_failures(tx, conv, replied, failures)
     return InboundResult(
         Outcome.FOLLOW_UP if reply.follow_up else Outcome.THREADED,
         reply.public_id,
@@ -215,6 +237,13 @@ async def do_receive_email(kefu: Kefu, tenant_slug: str, raw: bytes) -> InboundR
         decision.matched_by.value,
         skipped_attachments=tuple(skipped),
     )
+
+
+def _email_data(email: InboundEmail, failures: list[str]) -> dict[str, object]:
+    data: dict[str, object] = {"message_id": email.message_id, "subject": email.subject}
+    if failures:
+        data["auth_failures"] = failures
+    return data
 
 
 def _remember(

@@ -27,6 +27,7 @@ from kefu.channels.email import (
     SmtpSettings,
     compose_notification,
 )
+from kefu.channels.email.reply_proof import reply_address, signed_message_id
 from kefu.domain.conversation_state import AuthorType, EventType, Status, Visibility
 from kefu.domain.vocabulary import Channel
 from kefu.storage.models import Agent, Conversation, EmailMessage, Event, Job, Tenant
@@ -156,6 +157,9 @@ async def send_notification(kefu: Kefu, payload: dict[str, Any]) -> None:
         number, subject, to, slug = conv.number, conv.subject, conv.contact_email, tenant.slug
         event_id, tenant_id, public_id = event.id, tenant.id, conv.public_id
         from_addr = str((tenant.settings or {}).get("mail_from") or kefu.settings.mail_from)
+        support = [*(tenant.settings or {}).get("support_emails", []), from_addr][0]
+    ring = kefu.settings.signing_keys  # replies prove themselves (docs/email.md)
+    domain = parseaddr(from_addr)[1].rpartition("@")[2] or "kefu.invalid"
     link = tracking_url(kefu, slug, tracking_token(kefu, tenant_id, public_id))
     if kind is NotificationKind.RESOLVED:
         link += "#rate"
@@ -167,11 +171,11 @@ async def send_notification(kefu: Kefu, payload: dict[str, Any]) -> None:
         body,
         None,
         from_addr,
-        kefu.settings.mail_reply_to or from_addr,
+        reply_address(kefu.settings.mail_reply_to or support, public_id, ring),
         thread,
         link,
         clock=kefu.clock,
-        message_id_domain=parseaddr(from_addr)[1].rpartition("@")[2] or None,
+        message_id=signed_message_id(public_id, ring, domain),
     )
     await SmtpSender(smtp_settings(kefu)).send(msg)
     async with transaction(kefu) as tx:

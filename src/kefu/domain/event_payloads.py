@@ -43,6 +43,7 @@ class AttachmentRef(_Payload):
 class EmailRef(_Payload):
     message_id: Text | None = None
     subject: Text | None = None
+    auth_failures: list[Code] = []  # spf / dkim / dmarc "fail" in Authentication-Results
 
 
 class MessageData(_Payload):
@@ -109,6 +110,8 @@ class NoteData(_Payload):
     author: AuthorRef | None = None
     transfer_note: bool | None = None
     email_auto_reply: list[Text] | None = None  # an automatic mail kept as a note
+    email_review: Literal["claimed_ticket", "auth_failure"] | None = None
+    linked_number: Code | None = None  # the other ticket of a claimed_ticket review note
     kind: Literal["callback_outcome"] | None = None
     callback_id: int | None = None
     outcome: Code | None = None

@@ -55,6 +55,10 @@ class InboundEmail:
     is_loop: bool
     automation_reasons: tuple[str, ...]
     defects: tuple[str, ...]
+    # To, Cc, Delivered-To, X-Original-To: where a +token reply address shows up
+    recipients: tuple[str, ...] = ()
+    # Authentication-Results headers as the receiving MTA wrote them
+    auth_results: tuple[str, ...] = ()
 
     @property
     def is_automated(self) -> bool:
@@ -336,4 +340,13 @@ def _parse(raw: bytes, own_addresses: tuple[str, ...]) -> InboundEmail:
         is_loop=flags.is_loop,
         automation_reasons=flags.reasons,
         defects=tuple(dict.fromkeys(defects)),
+        recipients=tuple(
+            dict.fromkeys(
+                addr.lower()
+                for name in ("to", "cc", "delivered-to", "x-original-to")
+                for _, addr in _addresses(headers.get(name, []))
+                if addr
+            )
+        ),
+        auth_results=tuple(headers.get("authentication-results", [])),
     )

@@ -156,6 +156,7 @@ def compose_notification(
     lang: str = "zh",
     *,
     message_id_domain: str | None = None,
+    message_id: str | None = None,
     loop_token: str | None = None,
     clock: Clock | None = None,
 ) -> EmailMessage:
@@ -188,7 +189,7 @@ def compose_notification(
     if reply_to:
         msg["Reply-To"] = reply_to
     msg["Date"] = format_datetime(now)
-    msg["Message-ID"] = f"<kefu.{ticket_number}.{secrets.token_hex(10)}@{domain}>"
+    msg["Message-ID"] = message_id or f"<kefu.{ticket_number}.{secrets.token_hex(10)}@{domain}>"
     thread = [m for m in (_as_msgid(x) for x in thread_message_ids) if m][-MAX_REFERENCES:]
     if thread:
         msg["In-Reply-To"] = thread[-1]

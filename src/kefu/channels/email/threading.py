@@ -1,11 +1,14 @@
 """Which conversation an inbound mail belongs to. Pure: the database is behind `lookup`.
 
-Order (first match wins):
+A mail continues a ticket as the customer only with proof (docs/email.md) AND when its
+From is the ticket's contact address:
 
-1. a ticket number (KF-YYYYMMDD-NNNNNN) in the subject, then in the body;
-2. the In-Reply-To message id;
-3. the References message ids, newest (last) first;
-4. otherwise a new conversation.
+1. it was sent to the ticket's ``local+<token>@domain`` reply address (`reply_proof`);
+2. its In-Reply-To, then its References (newest first), hold a kefu-signed Message-ID.
+
+Anything else that names a ticket (its number in subject/body, an unsigned or forged
+message id, a signed one from another sender) is a *claim*: the mail starts a new
+conversation and `ThreadDecision.claimed` names the ticket so both can be linked.
 """
 
 from __future__ import annotations
@@ -16,34 +19,35 @@ from enum import StrEnum
 from typing import Generic, Protocol, TypeVar
 
 from kefu.channels.email.inbound import InboundEmail
+from kefu.channels.email.reply_proof import reply_token_valid, reply_tokens, signed_public_id
+from kefu.domain.signed_tokens import KeyRing
 
 ConversationT = TypeVar("ConversationT")
-ConversationT_co = TypeVar("ConversationT_co", covariant=True)
 
 
 class MatchedBy(StrEnum):
-    TICKET_NUMBER = "ticket_number"
+    REPLY_ADDRESS = "reply_address"
     IN_REPLY_TO = "in_reply_to"
     REFERENCES = "references"
     NEW = "new"
 
 
-class ThreadLookup(Protocol[ConversationT_co]):
+class ThreadLookup(Protocol[ConversationT]):
     """Implemented by the caller over the database (tenant-scoped)."""
 
-    def by_ticket_number(
-        self, ticket_number: str, sender: str
-    ) -> Awaitable[ConversationT_co | None]:
-        """The conversation with this number, if `sender` may post to it.
-
-        Ticket numbers are guessable: return None when the sender is not the
-        conversation's contact (or otherwise allowed), and the mail starts anew.
-        """
+    def of_contact(self, sender: str) -> Awaitable[list[tuple[str, ConversationT]]]:
+        """(public id, conversation) of the conversations whose contact is `sender`."""
         ...
 
-    def by_message_id(self, message_id: str) -> Awaitable[ConversationT_co | None]:
+    def by_public_id(self, public_id: str) -> Awaitable[ConversationT | None]: ...
+
+    def by_ticket_number(self, ticket_number: str) -> Awaitable[ConversationT | None]: ...
+
+    def by_message_id(self, message_id: str) -> Awaitable[ConversationT | None]:
         """The conversation one of whose mails (in or out) had this Message-ID."""
         ...
+
+    def contact_of(self, conversation: ConversationT) -> str | None: ...
 
 
 @dataclass(frozen=True)
@@ -57,6 +61,7 @@ class ThreadDecision(Generic[ConversationT]):
     conversation: ConversationT | None
     matched_by: MatchedBy
     key: str | None = None
+    claimed: ConversationT | None = None  # named but not proven: link it for review
 
     @property
     def is_new(self) -> bool:
@@ -64,10 +69,8 @@ class ThreadDecision(Generic[ConversationT]):
 
 
 def thread_keys(email: InboundEmail) -> list[ThreadKey]:
-    """The keys to try, in order. Pure and cheap; `find_thread` walks them."""
+    """The message ids to try, In-Reply-To first, then References newest first."""
     keys: list[ThreadKey] = []
-    if email.ticket_number:
-        keys.append(ThreadKey(MatchedBy.TICKET_NUMBER, email.ticket_number))
     seen: set[str] = set()
     if email.in_reply_to:
         keys.append(ThreadKey(MatchedBy.IN_REPLY_TO, email.in_reply_to))
@@ -80,14 +83,29 @@ def thread_keys(email: InboundEmail) -> list[ThreadKey]:
 
 
 async def find_thread(
-    email: InboundEmail, lookup: ThreadLookup[ConversationT]
+    email: InboundEmail, lookup: ThreadLookup[ConversationT], ring: KeyRing
 ) -> ThreadDecision[ConversationT]:
-    """The existing conversation this mail continues, or a decision to start one."""
-    for key in thread_keys(email):
-        if key.matched_by is MatchedBy.TICKET_NUMBER:
-            found = await lookup.by_ticket_number(key.value, email.from_address)
-        else:
-            found = await lookup.by_message_id(key.value)
-        if found is not None:
+    """The existing conversation this mail provably continues, or a new one."""
+    sender = email.from_address.lower()
+    tokens = reply_tokens(email.recipients)
+    if tokens and sender:
+        for public_id, conv in await lookup.of_contact(sender):
+            if any(reply_token_valid(public_id, token, ring) for token in tokens):
+                return ThreadDecision(conv, MatchedBy.REPLY_ADDRESS, public_id)
+    claimed: ConversationT | None = None
+    keys = thread_keys(email)
+    for key in keys:
+        signed_for = signed_public_id(key.value, ring)
+        found = await lookup.by_public_id(signed_for) if signed_for else None
+        if found is None:
+            continue
+        if sender and lookup.contact_of(found) == sender:
             return ThreadDecision(found, key.matched_by, key.value)
-    return ThreadDecision(None, MatchedBy.NEW)
+        claimed = claimed or found
+    if claimed is None and email.ticket_number:
+        claimed = await lookup.by_ticket_number(email.ticket_number)
+    for key in keys:
+        if claimed is not None:
+            break
+        claimed = await lookup.by_message_id(key.value)
+    return ThreadDecision(None, MatchedBy.NEW, claimed=claimed)
