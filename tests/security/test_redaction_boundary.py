@@ -14,6 +14,7 @@ from hypothesis import strategies as st
 from sqlalchemy import select
 
 from kefu.actions.email_inbound import do_receive_email
+from kefu.channels.email.reply_proof import reply_address
 from kefu.storage.models import Attachment, Conversation, Event
 from tests.api.pixels import png_bytes
 from tests.helpcenter.conftest import GOOD_FORM
@@ -109,6 +110,11 @@ def write_everywhere(client: TestClient, world: World, text: str, n: int) -> Non
         f"In-Reply-To: <p{n}@example.com>\nAuto-Submitted: auto-replied\nMessage-ID:".encode(),
         1,
     )
+    # only the ticket's reply address (or a signed id) threads it (docs/email.md)
+    own = reply_address(
+        "support@kamen.example", str(first.conversation_public_id), kefu.settings.signing_keys
+    )
+    auto = auto.replace(b"To: support@kamen.example", f"To: {own}".encode(), 1)
     client.portal.call(do_receive_email, kefu, world.slug, auto)
     assert first.number
 
