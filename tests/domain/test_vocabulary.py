@@ -18,6 +18,7 @@ from kefu.domain.vocabulary import (
     PhoneNumber,
     Presence,
     PromiseKind,
+    RefundRoute,
     Urgency,
     category_info,
 )
@@ -28,6 +29,7 @@ ENUMS = {
     "status": Status,
     "presence": Presence,
     "order_status": OrderStatus,
+    "refund_route": RefundRoute,
     "channel": Channel,
     "promise": PromiseKind,
     "category": Category,

@@ -2,7 +2,7 @@
 
 * :mod:`.categories` — Category (= the bot's intent codes) with department, urgency,
   urgent, complex, order-related and handoff; the ticket form's choices mapped onto them.
-* :mod:`.terms` — Presence, OrderStatus, Channel (and the SLA promise it implies).
+* :mod:`.terms` — Presence, OrderStatus, RefundRoute, Channel (and the SLA promise it implies).
 * :mod:`.phone` — PhoneNumber: one validation, one masking.
 * :mod:`.labels` — zh-CN / en labels for every code shown to people.
 
@@ -22,7 +22,7 @@ from kefu.domain.vocabulary.categories import (
     category_label,
 )
 from kefu.domain.vocabulary.phone import PhoneNumber, mask_phone
-from kefu.domain.vocabulary.terms import Channel, OrderStatus, Presence, PromiseKind
+from kefu.domain.vocabulary.terms import Channel, OrderStatus, Presence, PromiseKind, RefundRoute
 
 __all__ = [
     "CATEGORIES",
@@ -37,6 +37,7 @@ __all__ = [
     "PhoneNumber",
     "Presence",
     "PromiseKind",
+    "RefundRoute",
     "Urgency",
     "category_info",
     "category_label",

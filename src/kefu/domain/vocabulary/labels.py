@@ -14,7 +14,13 @@ from typing import Literal
 
 from kefu.domain.conversation_state import STATUS_LABELS_ZH, AuthorType, EventType, Status
 from kefu.domain.vocabulary.categories import CATEGORIES, Department, Urgency
-from kefu.domain.vocabulary.terms import Channel, OrderStatus, Presence, PromiseKind
+from kefu.domain.vocabulary.terms import (
+    Channel,
+    OrderStatus,
+    Presence,
+    PromiseKind,
+    RefundRoute,
+)
 
 Lang = Literal["zh", "en"]
 Pair = tuple[str, str]
@@ -40,11 +46,20 @@ TABLES: dict[str, dict[str, Pair]] = {
         OrderStatus.PENDING_PAYMENT: ("待支付", "Awaiting payment"),
         OrderStatus.PAID: ("已支付", "Paid"),
         OrderStatus.PROCESSING: ("处理中", "Processing"),
+        OrderStatus.PARTIALLY_DELIVERED: ("部分发货", "Partially delivered"),
         OrderStatus.DELIVERED: ("已发货", "Delivered"),
+        OrderStatus.COMPLETED: ("已完成", "Completed"),
         OrderStatus.FAILED: ("失败", "Failed"),
+        OrderStatus.ABNORMAL: ("异常", "Needs attention"),
         OrderStatus.REFUNDING: ("退款中", "Refunding"),
+        OrderStatus.PARTIALLY_REFUNDED: ("部分退款", "Partially refunded"),
         OrderStatus.REFUNDED: ("已退款", "Refunded"),
         OrderStatus.CANCELLED: ("已取消", "Cancelled"),
+        OrderStatus.EXPIRED: ("已过期", "Expired"),
+    },
+    "refund_route": {
+        RefundRoute.ORIGINAL: ("原路退回", "Back to the original payment"),
+        RefundRoute.BALANCE: ("退到余额", "To the site balance"),
     },
     "channel": {
         Channel.WEB: ("在线咨询", "Live chat"),

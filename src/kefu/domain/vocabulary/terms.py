@@ -32,21 +32,61 @@ class Presence(StrEnum):
 
 
 class OrderStatus(StrEnum):
-    """An order's status as the marketplace reports it (``orders.status``)."""
+    """An order's status, normalised from every marketplace (``orders.status``).
+
+    Each adapter maps its own codes onto this one set (channels/orders/status_mapping.py,
+    table in docs/orders.md); the marketplace's raw code is kept in ``upstream_status``.
+    """
 
     PENDING_PAYMENT = "pending_payment"
     PAID = "paid"
     PROCESSING = "processing"
+    PARTIALLY_DELIVERED = "partially_delivered"
     DELIVERED = "delivered"
+    COMPLETED = "completed"
     FAILED = "failed"
+    ABNORMAL = "abnormal"  # the marketplace flagged it for a person (dujiaoka 6 异常)
     REFUNDING = "refunding"
+    PARTIALLY_REFUNDED = "partially_refunded"
     REFUNDED = "refunded"
     CANCELLED = "cancelled"
+    EXPIRED = "expired"  # never paid, the payment window closed (dujiaoka -1 过期)
 
     @property
     def in_progress(self) -> bool:
         """Paid, the goods are still on their way (the bot gives the expected time)."""
-        return self in (OrderStatus.PAID, OrderStatus.PROCESSING)
+        return self in (
+            OrderStatus.PAID,
+            OrderStatus.PROCESSING,
+            OrderStatus.PARTIALLY_DELIVERED,
+        )
+
+    @property
+    def paid(self) -> bool:
+        """Money was taken and not (entirely) given back: a refund may be asked for."""
+        return self not in (
+            OrderStatus.PENDING_PAYMENT,
+            OrderStatus.REFUNDED,
+            OrderStatus.CANCELLED,
+            OrderStatus.EXPIRED,
+        )
+
+    @property
+    def delivered_something(self) -> bool:
+        """Card codes or goods went out (a re-issue, not a first delivery, is the remedy)."""
+        return self in (
+            OrderStatus.PARTIALLY_DELIVERED,
+            OrderStatus.DELIVERED,
+            OrderStatus.COMPLETED,
+            OrderStatus.PARTIALLY_REFUNDED,
+        )
+
+
+class RefundRoute(StrEnum):
+    """Where refunded money goes: back the way it was paid, or to the site balance."""
+
+    ORIGINAL = "original"
+    BALANCE = "balance"
 
 
 class PromiseKind(StrEnum):
