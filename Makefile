@@ -34,8 +34,12 @@ test: install-dev browsers lint typecheck pytest
 browsers:
 	bash scripts/ensure-chromium.sh
 
+## lint: ruff (rules + formatting) and the import contracts in .importlinter (layers, no SQL in web/).
+## PYTHONPATH makes lint-imports read this checkout's src/, whatever the editable install points at.
 lint:
 	$(BIN)/ruff check src tests bench
+	$(BIN)/ruff format --check src tests bench
+	PYTHONPATH=$(CURDIR)/src $(BIN)/lint-imports
 
 typecheck:
 	$(BIN)/mypy src

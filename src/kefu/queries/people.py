@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from kefu.actions.access import require_staff
 from kefu.actions.context import Actor, Kefu
+from kefu.domain.vocabulary import Presence
 from kefu.storage.models import Agent, Department
 
 
@@ -40,3 +41,18 @@ async def active_agents(kefu: Kefu, actor: Actor) -> list[AgentRow]:
             AgentRow(a, departments.get(a.department_id) if a.department_id else None)
             for a in agents
         ]
+
+
+async def online_agent_count(kefu: Kefu, tenant_id: int) -> int:
+    """How many active agents of the tenant are 在线 now (what the widget shows)."""
+    async with kefu.db.read() as session:
+        count = (
+            await session.execute(
+                select(func.count(Agent.id)).where(
+                    Agent.tenant_id == tenant_id,
+                    Agent.is_active.is_(True),
+                    Agent.presence == Presence.ONLINE.value,
+                )
+            )
+        ).scalar_one()
+    return int(count)

@@ -5,14 +5,11 @@ through /api/v1 (console.js sends the X-CSRF-Token)."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Annotated, Any, Literal
+from typing import Annotated
 
 from fastapi import APIRouter, Form, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
-from sqlalchemy import func, select
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from kefu.actions import auth
 from kefu.actions.access import access_conversation_by_public_id, access_customer_by_id
@@ -21,25 +18,17 @@ from kefu.domain.conversation_state import STATUS_LABELS_ZH, Status
 from kefu.domain.vocabulary import Presence
 from kefu.domain.vocabulary.labels import label, labels_zh
 from kefu.errors import KefuError
+from kefu.queries import console_view as view
+from kefu.queries.console_view import TABS, ConsoleViewer, Tab
 from kefu.queries.listing import orders_of_customer, reference_maps, timeline_since
 from kefu.queries.sla_view import sla_view, tenant_settings, tenant_zone
-from kefu.storage.models import Agent, Conversation, Customer, Department, Event
+from kefu.storage.models import Agent
 from kefu.web.api.schemas import IdPath, KeyPath
 from kefu.web.api.sessions import set_device_cookie, set_session_cookie, sign_in
 from kefu.web.deps import KefuDep
 from kefu.web.templating import templates
 
 router = APIRouter(prefix="/console", include_in_schema=False)
-
-Tab = Literal["queued", "mine", "dept", "all"]
-TABS: list[tuple[Tab, str]] = [
-    ("queued", "待接入"),
-    ("mine", "我的"),
-    ("dept", "我的部门"),
-    ("all", "全部"),
-]
-OPEN = [Status.BOT.value, Status.QUEUED.value, Status.ASSIGNED.value, Status.WAITING_CUSTOMER.value]
-MINE = [Status.ASSIGNED.value, Status.WAITING_CUSTOMER.value]
 
 CANNED_ANSWERS: list[tuple[str, str]] = [
     ("问候", "您好，我是客服{name}（工号 {agent_no}），很高兴为您服务。请问有什么可以帮您？"),
@@ -68,6 +57,10 @@ class Signed:
     agent: Agent
     csrf_token: str
 
+    @property
+    def viewer(self) -> ConsoleViewer:
+        return ConsoleViewer(self.actor.tenant_id, self.agent.id, self.agent.department_id)
+
 
 async def signed_in(request: Request, kefu: KefuDep) -> Signed | None:
     cookie = request.cookies.get(auth.SESSION_COOKIE)
@@ -77,7 +70,7 @@ async def signed_in(request: Request, kefu: KefuDep) -> Signed | None:
     if staff is None or staff.actor.agent_id is None:
         return None
     async with kefu.db.read() as session:
-        agent = await session.get(Agent, staff.actor.agent_id)
+        agent = await view.agent_by_id(session, staff.actor.agent_id)
     if agent is None:
         return None
     return Signed(actor=staff.actor, agent=agent, csrf_token=staff.csrf_token)
@@ -134,12 +127,8 @@ async def console_page(
     if me is None:
         return to_login(request)
     async with kefu.db.read() as session:
-        dept = (
-            await session.get(Department, me.agent.department_id)
-            if me.agent.department_id
-            else None
-        )
-        counts = await tab_counts(session, me)
+        dept = await view.department_by_id(session, me.agent.department_id)
+        counts = await view.tab_counts(session, me.viewer)
     return templates.TemplateResponse(
         request,
         "console/console.html",
@@ -155,31 +144,6 @@ async def console_page(
     )
 
 
-def tab_filter(me: Signed, tab: Tab) -> list[Any]:
-    where: list[Any] = [Conversation.tenant_id == me.actor.tenant_id]
-    if tab == "queued":
-        where.append(Conversation.status == Status.QUEUED.value)
-    elif tab == "mine":
-        where += [Conversation.assignee_id == me.agent.id, Conversation.status.in_(MINE)]
-    elif tab == "dept":
-        where += [
-            Conversation.department_id == me.agent.department_id,
-            Conversation.status.in_(OPEN),
-        ]
-    return where
-
-
-async def tab_counts(session: AsyncSession, me: Signed) -> dict[str, int]:
-    counts: dict[str, int] = {}
-    for tab, _label in TABS:
-        where = tab_filter(me, tab)
-        if tab == "all":
-            where.append(Conversation.status.in_(OPEN))
-        stmt = select(func.count(Conversation.id)).where(*where)
-        counts[tab] = int((await session.execute(stmt)).scalar_one())
-    return counts
-
-
 @router.get("/partials/tabs", response_class=HTMLResponse)
 async def tabs_partial(
     request: Request, kefu: KefuDep, tab: Annotated[Tab, Query()] = "queued"
@@ -188,7 +152,7 @@ async def tabs_partial(
     if me is None:
         return to_login(request)
     async with kefu.db.read() as session:
-        counts = await tab_counts(session, me)
+        counts = await view.tab_counts(session, me.viewer)
     return templates.TemplateResponse(
         request, "console/_tabs.html", {"tabs": TABS, "counts": counts, "tab": tab}
     )
@@ -205,13 +169,10 @@ async def list_partial(
     if me is None:
         return to_login(request)
     async with kefu.db.read() as session:
-        order = Conversation.queued_at if tab == "queued" else Conversation.updated_at
-        stmt = select(Conversation).where(*tab_filter(me, tab))
-        stmt = stmt.order_by(order.asc() if tab == "queued" else order.desc()).limit(100)
-        rows = list((await session.execute(stmt)).scalars())
+        rows = await view.tab_conversations(session, me.viewer, tab)
         departments, agents = await reference_maps(session, rows)
-        customers = await customers_of(session, rows)
-        previews = await last_messages(session, rows)
+        customers = await view.customers_of(session, rows)
+        previews = await view.last_messages(session, rows)
         settings = await tenant_settings(session, me.actor.tenant_id)
     now = kefu.clock.now()
     return templates.TemplateResponse(
@@ -232,30 +193,6 @@ async def list_partial(
     )
 
 
-async def customers_of(session: AsyncSession, rows: Sequence[Conversation]) -> dict[int, Customer]:
-    ids = {c.customer_id for c in rows if c.customer_id}
-    if not ids:
-        return {}
-    found = await session.execute(select(Customer).where(Customer.id.in_(ids)))
-    return {c.id: c for c in found.scalars()}
-
-
-async def last_messages(session: AsyncSession, rows: Sequence[Conversation]) -> dict[int, str]:
-    ids = [c.id for c in rows]
-    if not ids:
-        return {}
-    latest = (
-        select(Event.conversation_id, func.max(Event.seq).label("seq"))
-        .where(Event.conversation_id.in_(ids), Event.type.in_(["message", "bot_turn"]))
-        .group_by(Event.conversation_id)
-        .subquery()
-    )
-    stmt = select(Event.conversation_id, Event.body).join(
-        latest, (Event.conversation_id == latest.c.conversation_id) & (Event.seq == latest.c.seq)
-    )
-    return {cid: (body or "[图片]")[:40] for cid, body in (await session.execute(stmt)).all()}
-
-
 # ---------- one conversation ----------
 
 
@@ -271,28 +208,8 @@ async def conversation_partial(
         events, _more = await timeline_since(session, me.actor, conv, 0, 500)
         departments, agents = await reference_maps(session, [conv])
         settings = await tenant_settings(session, me.actor.tenant_id)
-        all_departments = list(
-            (
-                await session.execute(
-                    select(Department)
-                    .where(Department.tenant_id == me.actor.tenant_id)
-                    .order_by(Department.id)
-                )
-            ).scalars()
-        )
-        colleagues = list(
-            (
-                await session.execute(
-                    select(Agent)
-                    .where(
-                        Agent.tenant_id == me.actor.tenant_id,
-                        Agent.is_active.is_(True),
-                        Agent.id != me.agent.id,
-                    )
-                    .order_by(Agent.agent_no)
-                )
-            ).scalars()
-        )
+        all_departments = await view.tenant_departments(session, me.actor)
+        colleagues = await view.colleagues_of(session, me.actor, me.agent.id)
     canned = [
         (title, text.format(name=me.agent.display_name, agent_no=me.agent.agent_no))
         for title, text in CANNED_ANSWERS
@@ -355,14 +272,7 @@ async def customer_partial(request: Request, kefu: KefuDep, customer_id: IdPath)
     async with kefu.db.read() as session:
         customer = await access_customer_by_id(session, me.actor, customer_id)
         orders = await orders_of_customer(session, me.actor, customer_id, 10)
-        history = (
-            await session.execute(
-                select(func.count(Conversation.id)).where(
-                    Conversation.tenant_id == me.actor.tenant_id,
-                    Conversation.customer_id == customer_id,
-                )
-            )
-        ).scalar_one()
+        history = await view.conversation_count_of_customer(session, me.actor, customer_id)
     return templates.TemplateResponse(
         request,
         "console/_customer.html",

@@ -25,8 +25,9 @@ from kefu.actions.transcripts import transcript_for
 from kefu.domain.tenant_settings import parse_tenant_settings
 from kefu.errors import KefuError, NotFound
 from kefu.queries.helpcenter import published_articles_by_category
+from kefu.queries.ticket_view import load_tracking
 from kefu.storage.models import KbArticle
-from kefu.web.api.tickets import attachment_of, load_tracking, render_transcript
+from kefu.web.api.tickets import attachment_of, render_transcript
 from kefu.web.client_address import client_address
 from kefu.web.deps import KefuDep
 from kefu.web.files import attachment_response

@@ -3,7 +3,7 @@ link), the customer's additions, rating, escalation, transcripts; /api/v1/announ
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict
 from datetime import datetime
 from typing import Annotated, Any
 from zoneinfo import ZoneInfo
@@ -11,7 +11,6 @@ from zoneinfo import ZoneInfo
 from fastapi import APIRouter, Path, Query, Request
 from fastapi.responses import HTMLResponse, JSONResponse
 from pydantic import BaseModel, Field
-from sqlalchemy import select
 
 from kefu.actions import announcements as ann
 from kefu.actions import (
@@ -25,12 +24,11 @@ from kefu.actions import (
 from kefu.actions.access import access_attachment_by_public_id
 from kefu.actions.context import Kefu
 from kefu.actions.escalation import do_request_escalation
-from kefu.actions.event_wire import customer_data
-from kefu.actions.transcripts import Transcript, public_timeline, transcript_for
+from kefu.actions.transcripts import Transcript, transcript_for
 from kefu.clock import ensure_aware
-from kefu.domain.conversation_state import STATUS_LABELS_ZH, Status
-from kefu.domain.event_text import event_line
-from kefu.storage.models import Announcement, Attachment, Conversation, Tenant
+from kefu.domain.conversation_state import STATUS_LABELS_ZH
+from kefu.queries.ticket_view import load_tracking, ticket_number
+from kefu.storage.models import Announcement, Attachment
 from kefu.web.api.schemas import ERROR_RESPONSES, IdPath, KeyPath, RatingCreate, Strict
 from kefu.web.client_address import client_address
 from kefu.web.deps import ActorDep, KefuDep
@@ -51,127 +49,6 @@ templates.env.filters["help_time"] = help_time
 templates.env.globals["status_labels"] = {s.value: label for s, label in STATUS_LABELS_ZH.items()}
 TenantSlug = Annotated[str, Query(min_length=1, max_length=64)]
 TokenPath = Annotated[str, Path(min_length=10, max_length=600)]
-
-
-@dataclass
-class Step:
-    label: str
-    done: bool
-    at: datetime | None = None
-    who: str = ""
-
-
-@dataclass
-class TimelineItem:
-    seq: int
-    type: str
-    author: str
-    author_type: str
-    body: str
-    at: datetime
-    data: dict[str, Any] = field(default_factory=dict)
-    text: str = ""  # what the customer reads (domain/event_text.py)
-
-
-@dataclass
-class TrackingView:
-    number: str
-    public_id: str
-    subject: str
-    status: str
-    status_label: str
-    category: str | None
-    created_at: datetime
-    steps: list[Step]
-    items: list[TimelineItem]
-    first_response_due_at: datetime | None
-    resolution_due_at: datetime | None
-    can_rate: bool
-    rating: int | None
-    can_escalate: bool
-    escalation_requested_at: datetime | None
-    tenant_slug: str
-
-
-async def load_tracking(kefu: Kefu, access: ticket_tracking.TrackingAccess) -> TrackingView:
-    """The customer's view: public events only, as processing steps and a timeline."""
-    async with kefu.db.read() as session:
-        conv = (
-            await session.execute(
-                select(Conversation).where(
-                    Conversation.public_id == access.public_id,
-                    Conversation.tenant_id == access.tenant_id,
-                )
-            )
-        ).scalar_one()
-        tenant = await session.get(Tenant, conv.tenant_id)
-        events, agents = await public_timeline(session, conv)
-
-    def who(agent_id: int | None) -> str:
-        a = agents.get(agent_id or 0)
-        return f"{a.display_name} 工号 {a.agent_no}" if a else ""
-
-    assigned = next((e for e in events if e.type == "assignment"), None)
-    answered = next((e for e in events if e.type == "message" and e.author_type == "agent"), None)
-    status = Status(conv.status)
-    done = status in (Status.RESOLVED, Status.CLOSED)
-    steps = [
-        Step("已受理", True, conv.created_at),
-        Step(
-            "处理中",
-            assigned is not None or answered is not None,
-            assigned.created_at if assigned else (answered.created_at if answered else None),
-            who(int(assigned.data.get("agent_id") or 0)) if assigned else "",
-        ),
-        Step(
-            "已回复",
-            answered is not None,
-            answered.created_at if answered else None,
-            who(answered.author_id) if answered else "",
-        ),
-        Step("已解决", done, conv.resolved_at or conv.closed_at),
-    ]
-    items = []
-    for e in events:
-        text = event_line(e.type, e.data, e.body, audience="customer")
-        if text is None:
-            continue
-        author = {"customer": "我", "bot": "智能助手", "system": "系统"}.get(e.author_type, "")
-        if e.author_type == "agent":
-            author = "客服 " + who(e.author_id)
-        items.append(
-            TimelineItem(
-                e.seq,
-                e.type,
-                author,
-                e.author_type,
-                e.body,
-                e.created_at,
-                customer_data(e.type, dict(e.data or {})),
-                text,
-            )
-        )
-    due = ticket_tracking.due_times(conv)
-    now = kefu.clock.now()
-    overdue = any(d is not None and ensure_aware(d) <= now for d in due.values())
-    return TrackingView(
-        number=conv.number,
-        public_id=conv.public_id,
-        subject=conv.subject,
-        status=status.value,
-        status_label=STATUS_LABELS_ZH[status],
-        category=conv.category,
-        created_at=conv.created_at,
-        steps=steps,
-        items=items,
-        first_response_due_at=due["first_response_due_at"],
-        resolution_due_at=due["resolution_due_at"],
-        can_rate=done and conv.rating is None,
-        rating=conv.rating,
-        can_escalate=not done and overdue and conv.escalation_requested_at is None,
-        escalation_requested_at=conv.escalation_requested_at,
-        tenant_slug=tenant.slug if tenant else "",
-    )
 
 
 class LookupBody(Strict):
@@ -250,15 +127,7 @@ async def lookup_code(body: CodeBody, request: Request, kefu: KefuDep) -> Tracki
         kefu, body.tenant, body.challenge, body.code, client_address(request)
     )
     access = await ticket_tracking.access_by_tracking_token(kefu, token)
-    async with kefu.db.read() as session:
-        number = (
-            await session.execute(
-                select(Conversation.number).where(
-                    Conversation.tenant_id == access.tenant_id,
-                    Conversation.public_id == access.public_id,
-                )
-            )
-        ).scalar_one()
+    number = await ticket_number(kefu, access)
     return TrackingLink(
         number=number,
         token=token,

@@ -5,14 +5,12 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
-from sqlalchemy import func, select
 
 from kefu.actions.announcements import active_announcements
 from kefu.actions.auth import tenant_by_slug
 from kefu.actions.sla_tracking import tenant_sla
 from kefu.domain.tenant_settings import parse_tenant_settings
-from kefu.domain.vocabulary import Presence
-from kefu.storage.models import Agent
+from kefu.queries.people import online_agent_count
 from kefu.web.api.schemas import ERROR_RESPONSES
 from kefu.web.deps import KefuDep
 
@@ -25,16 +23,8 @@ async def widget_config(
 ) -> dict[str, Any]:
     t = await tenant_by_slug(kefu, tenant)
     now = kefu.clock.now()
+    online = await online_agent_count(kefu, t.id)
     async with kefu.db.read() as session:
-        online = (
-            await session.execute(
-                select(func.count(Agent.id)).where(
-                    Agent.tenant_id == t.id,
-                    Agent.is_active.is_(True),
-                    Agent.presence == Presence.ONLINE.value,
-                )
-            )
-        ).scalar_one()
         banners = await active_announcements(session, t.id, now)
         announcements = [
             {
