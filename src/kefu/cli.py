@@ -214,6 +214,12 @@ def cmd_simulate(_settings: Settings, args: argparse.Namespace) -> int:
     return simulate_main(list(args.rest))
 
 
+def cmd_wechat_sim(_settings: Settings, args: argparse.Namespace) -> int:
+    from kefu.wechat_sim.run import main as sim_main
+
+    return sim_main(list(args.rest))
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="kefu", description="kefu 客服 platform")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -246,6 +252,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("rest", nargs=argparse.REMAINDER)
     p = sub.add_parser("simulate", help="replay a day of inquiries against a server")
     p.add_argument("rest", nargs=argparse.REMAINDER)
+    p = sub.add_parser("wechat-sim", help="a fake WeChat to chat as a WeChat user")
+    p.add_argument("rest", nargs=argparse.REMAINDER)
     return parser
 
 
@@ -260,10 +268,11 @@ COMMANDS: dict[str, Callable[[Settings, argparse.Namespace], int]] = {
     "bench": cmd_bench,
     "mail-in": cmd_mail_in,
     "simulate": cmd_simulate,
+    "wechat-sim": cmd_wechat_sim,
 }
 
 
-PASS_THROUGH = ("bot", "bench", "simulate")
+PASS_THROUGH = ("bot", "bench", "simulate", "wechat-sim")
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -385,3 +385,63 @@ class Job(Base):
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     last_error: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class WeChatToken(Base):
+    """One access token per WeChat app, shared by every process (docs/wechat.md): the
+    token service refreshes it early under a row lock, senders only read it."""
+
+    __tablename__ = "wechat_tokens"
+    __table_args__ = (UniqueConstraint("tenant_id", "app_key"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    tenant_id: Mapped[int] = mapped_column(ForeignKey("tenants.id"), index=True)
+    app_key: Mapped[str] = mapped_column(String(120))  # "oa:<appid>" / "wecom:<corpid>"
+    access_token_sealed: Mapped[str] = mapped_column(Text, default="")
+    expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    refreshed_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+
+
+class WeChatCursor(Base):
+    """The sync_msg cursor of one 微信客服 account (kf messages are pulled, not pushed)."""
+
+    __tablename__ = "wechat_cursors"
+    __table_args__ = (UniqueConstraint("tenant_id", "open_kfid"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    tenant_id: Mapped[int] = mapped_column(ForeignKey("tenants.id"), index=True)
+    open_kfid: Mapped[str] = mapped_column(String(64))
+    cursor: Mapped[str] = mapped_column(String(200), default="")
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class WeChatInbound(Base):
+    """Every WeChat message or event kefu took in, by WeChat's own key (kf ``msgid``, OA
+    ``MsgId`` or ``FromUserName+CreateTime``): a retried callback or a second doorbell
+    finds its row and stores nothing twice."""
+
+    __tablename__ = "wechat_inbound"
+    __table_args__ = (UniqueConstraint("tenant_id", "msg_key"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    tenant_id: Mapped[int] = mapped_column(ForeignKey("tenants.id"), index=True)
+    msg_key: Mapped[str] = mapped_column(String(200))
+    conversation_id: Mapped[int | None] = mapped_column(ForeignKey("conversations.id"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class WeChatContact(Base):
+    """A WeChat user of one account (kf external_userid / OA openid), their kefu customer,
+    current conversation and reply window (last message, messages sent since)."""
+
+    __tablename__ = "wechat_contacts"
+    __table_args__ = (UniqueConstraint("tenant_id", "kind", "account", "user_id"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    tenant_id: Mapped[int] = mapped_column(ForeignKey("tenants.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(10))  # "wecom" / "oa"
+    account: Mapped[str] = mapped_column(String(64))  # open_kfid / appid
+    user_id: Mapped[str] = mapped_column(String(128))  # external_userid / openid
+    customer_id: Mapped[int] = mapped_column(ForeignKey("customers.id"))
+    conversation_id: Mapped[int | None] = mapped_column(ForeignKey("conversations.id"), index=True)
+    last_user_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    sent_since: Mapped[int] = mapped_column(Integer, default=0)
+    service_state: Mapped[int] = mapped_column(Integer, default=0)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
