@@ -15,6 +15,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from kefu.actions.access import access_tenant
+from kefu.actions.audit import record_settings_changes
 from kefu.actions.context import Actor, ActorKind, Kefu, Role, transaction
 from kefu.domain.tenant_settings import SETTINGS_VERSION, TenantSettings, parse_tenant_settings
 from kefu.errors import Forbidden, InvalidInput
@@ -88,8 +89,10 @@ async def do_update_tenant_settings(
     require_settings_writer(actor)
     async with transaction(kefu) as tx:
         tenant = await access_tenant(tx.session, actor)
+        before = parse_tenant_settings(tenant.settings).stored()
         typed = check_tenant_settings(tenant.settings, changes)
         tenant.settings = typed.stored()
+        await record_settings_changes(kefu, tx.session, actor, before, tenant.settings)
     return typed
 
 

@@ -96,3 +96,54 @@ def china_holidays(years: Iterable[int] | None = None) -> ChinaHolidays:
                 workdays.add(day)
                 names[day] = f"{period.name_zh}调休上班"
     return ChinaHolidays(frozenset(holidays), frozenset(workdays), names)
+
+
+def year_needs_notice(year: int, tenant_days: Iterable[date]) -> bool:
+    """True when `year` has neither shipped holiday data nor any tenant-entered day off
+    or make-up workday: the calendar would treat the Spring Festival as working days."""
+    if holiday_periods(year):
+        return False
+    return not any(day.year == year for day in tenant_days)
+
+
+_RANGE_SEPARATORS = ("至", "~", "～", "—", " - ", "到")
+
+
+def parse_notice_dates(text: str) -> list[date]:
+    """Dates as an admin copies them from the State Council notice: one day or one range
+    per line or comma (``2027-02-06 至 2027-02-12``, ``2027-02-14``). Raises ValueError
+    naming the first line it cannot read."""
+    days: set[date] = set()
+    for raw in text.replace("，", "\n").replace(",", "\n").replace("、", "\n").splitlines():
+        line = raw.strip()
+        if not line:
+            continue
+        first_text, last_text = line, line
+        for sep in _RANGE_SEPARATORS:
+            if sep in line:
+                first_text, _, last_text = line.partition(sep)
+                break
+        try:
+            first = date.fromisoformat(first_text.strip())
+            last = date.fromisoformat(last_text.strip())
+        except ValueError:
+            raise ValueError(line) from None
+        if last < first or (last - first).days > 31:
+            raise ValueError(line)
+        days.update(first + timedelta(days=i) for i in range((last - first).days + 1))
+    return sorted(days)
+
+
+def dates_text(days: Iterable[date]) -> str:
+    """The inverse of :func:`parse_notice_dates`: consecutive days folded into ranges."""
+    ordered = sorted(set(days))
+    lines: list[str] = []
+    start = prev = None
+    for day in [*ordered, None]:
+        if start is not None and prev is not None and (day is None or day != prev + timedelta(1)):
+            lines.append(str(start) if start == prev else f"{start} 至 {prev}")
+            start = None
+        if day is not None and start is None:
+            start = day
+        prev = day
+    return "\n".join(lines)

@@ -20,6 +20,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from kefu.domain.business_calendar import BusinessCalendar, TimeRange
+from kefu.domain.canned_answers import CannedAnswer
 from kefu.domain.sla import DEFAULT_COMPLEX_CATEGORIES, SlaPolicy
 from kefu.errors import KefuError
 
@@ -222,6 +223,8 @@ class TenantSettings(_Model):
     support_emails: Annotated[list[str], Field(max_length=20)] = []
     #: The From address of this tenant's mail (None: the platform's KEFU_MAIL_FROM).
     mail_from: Annotated[str, Field(max_length=254)] | None = None
+    #: The console's canned answers (None: the built-in seven, domain/canned_answers.py).
+    canned_answers: Annotated[list[CannedAnswer], Field(max_length=500)] | None = None
 
     @field_validator("department_routes")
     @classmethod

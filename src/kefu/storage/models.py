@@ -331,6 +331,24 @@ class Announcement(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
 
+class AuditEntry(Base):
+    """One configuration change: who, when, which section, the value before and after."""
+
+    __tablename__ = "audit_log"
+    __table_args__ = (Index("ix_audit_log_tenant_created", "tenant_id", "created_at"),)
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    tenant_id: Mapped[int] = mapped_column(ForeignKey("tenants.id"))
+    actor_agent_id: Mapped[int | None] = mapped_column(ForeignKey("agents.id"))
+    actor_token_id: Mapped[int | None] = mapped_column(ForeignKey("api_tokens.id"))
+    #: how the actor read when the change was made (a name can change later)
+    actor_label: Mapped[str] = mapped_column(String(200))
+    section: Mapped[str] = mapped_column(String(64))
+    target: Mapped[str] = mapped_column(String(200), default="")
+    before: Mapped[Any] = mapped_column(JSON, nullable=True)
+    after: Mapped[Any] = mapped_column(JSON, nullable=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
 class Callback(Base):
     """A call-back the customer asked for: phone, a time window, an outcome."""
 

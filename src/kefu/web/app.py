@@ -22,7 +22,7 @@ from kefu.realtime.broker import Broker
 from kefu.settings import Settings, get_settings
 from kefu.storage.database import Database
 from kefu.subscribers import default_subscribers
-from kefu.web import console, console_callbacks, helpcenter, ops, widget, ws
+from kefu.web import admin, console, console_callbacks, helpcenter, ops, widget, ws
 from kefu.web.api import (
     conversations,
     knowledge,
@@ -108,6 +108,7 @@ def create_app(
     app.include_router(ws.router)
     app.include_router(widget.router)
     app.include_router(console.router)
+    app.include_router(admin.router)
     app.include_router(console_callbacks.router)
     app.include_router(helpcenter.router)
     app.mount("/static", StaticFiles(directory=str(STATIC_DIR)), name="static")

@@ -15,10 +15,12 @@ from kefu.actions import auth
 from kefu.actions.access import access_conversation_by_public_id, access_customer_by_id
 from kefu.actions.context import Actor
 from kefu.domain.conversation_state import STATUS_LABELS_ZH, Status
+from kefu.domain.tenant_settings import parse_tenant_settings
 from kefu.domain.vocabulary import Presence
 from kefu.domain.vocabulary.labels import label, labels_zh
 from kefu.errors import KefuError
 from kefu.queries import console_view as view
+from kefu.queries.canned import canned_for_conversation
 from kefu.queries.console_view import TABS, ConsoleViewer, Tab
 from kefu.queries.listing import orders_of_customer, reference_maps, timeline_since
 from kefu.queries.sla_view import sla_view, tenant_settings, tenant_zone
@@ -29,16 +31,6 @@ from kefu.web.deps import KefuDep
 from kefu.web.templating import templates
 
 router = APIRouter(prefix="/console", include_in_schema=False)
-
-CANNED_ANSWERS: list[tuple[str, str]] = [
-    ("问候", "您好，我是客服{name}（工号 {agent_no}），很高兴为您服务。请问有什么可以帮您？"),
-    ("核实订单", "麻烦您提供一下订单号（KM 开头），我马上为您查询。"),
-    ("充值处理中", "您的订单正在上游渠道处理中，一般 10 分钟内到账，请您稍等，到账后我会通知您。"),
-    ("已补发", "已为您重新提交充值，请在 5 分钟后查看是否到账。"),
-    ("退款说明", "退款已提交，原路退回，预计 1–3 个工作日到账。"),
-    ("防骗提醒", "温馨提示：官方客服不会向您索要密码或短信验证码，请勿透露给任何人。"),
-    ("结束语", "请问还有其他可以帮您的吗？如果没有，我先为您结束本次会话，感谢您的耐心。"),
-]
 
 ORDER_STATUS_ZH = labels_zh("order_status")
 TIER_ZH = {"normal": "普通会员", "silver": "白银会员", "gold": "黄金会员", "diamond": "钻石会员"}
@@ -210,10 +202,9 @@ async def conversation_partial(
         settings = await tenant_settings(session, me.actor.tenant_id)
         all_departments = await view.tenant_departments(session, me.actor)
         colleagues = await view.colleagues_of(session, me.actor, me.agent.id)
-    canned = [
-        (title, text.format(name=me.agent.display_name, agent_no=me.agent.agent_no))
-        for title, text in CANNED_ANSWERS
-    ]
+        canned = await canned_for_conversation(
+            session, parse_tenant_settings(settings), me.agent, conv
+        )
     return templates.TemplateResponse(
         request,
         "console/_conversation.html",

@@ -119,6 +119,64 @@ TABLES: dict[str, dict[str, Pair]] = {
         "wrong_number": ("号码错误", "Wrong number"),
         "cancelled": ("已取消", "Cancelled"),
     },
+    # a section of the tenant's configuration (TenantSettings keys, admin pages)
+    "settings_section": {
+        "official_channels": ("官方渠道", "Official channels"),
+        "bot_examples": ("机器人示例语句", "Bot examples"),
+        "department_routes": ("部门路由", "Department routes"),
+        "sla_policy": ("服务时限（SLA）", "SLA policy"),
+        "business_calendar": ("营业时间与节假日", "Business hours and holidays"),
+        "routing": ("分配与改派", "Routing and reassignment"),
+        "reopen_days": ("工单重开期限", "Ticket reopen window"),
+        "leave_message_reply_minutes": ("留言回复承诺", "Message reply promise"),
+        "support_emails": ("客服邮箱", "Support addresses"),
+        "mail_from": ("发件地址", "Sender address"),
+        "canned_answers": ("快捷回复", "Canned answers"),
+        "allowed_origins": ("允许嵌入的网站", "Allowed widget origins"),
+    },
+    # a field inside a settings section (the audit log's before -> after lines)
+    "settings_field": {
+        "timezone": ("时区", "Time zone"),
+        "always_open": ("全天候营业", "Always open"),
+        "weekly": ("每周营业时间", "Weekly hours"),
+        "weekdays": ("工作日营业时间", "Weekday hours"),
+        "saturday": ("周六营业时间", "Saturday hours"),
+        "sunday": ("周日营业时间", "Sunday hours"),
+        "holidays": ("额外放假日期", "Extra days off"),
+        "makeup_workdays": ("调休上班日期", "Make-up workdays"),
+        "china_holidays": ("内置中国节假日", "Built-in Chinese holidays"),
+        "chat_first_response_minutes": ("在线咨询首次响应（分钟）", "Chat first response (min)"),
+        "message_first_response_minutes": ("留言首次响应（分钟）", "Message first response (min)"),
+        "callback_minutes": ("预约回电（分钟）", "Call-back (min)"),
+        "simple_resolution_minutes": ("简单问题解决（分钟）", "Simple resolution (min)"),
+        "complex_resolution_minutes": ("复杂问题解决（分钟）", "Complex resolution (min)"),
+        "complex_categories": ("复杂问题类别", "Complex categories"),
+        "warning_ratio": ("预警比例", "Warning share"),
+        "reassign_on_breach": ("超时自动改派", "Reassign on breach"),
+        "reassign_grace_seconds": ("改派等待（秒）", "Reassignment grace (s)"),
+        **{
+            str(i): (day, en)
+            for i, (day, en) in enumerate(
+                zip(
+                    ("周一", "周二", "周三", "周四", "周五", "周六", "周日"),
+                    ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"),
+                    strict=True,
+                )
+            )
+        },
+    },
+    "official_channel": {
+        "qq": ("QQ", "QQ"),
+        "wechat": ("微信", "WeChat"),
+        "phone": ("电话", "Phone"),
+        "website": ("网站", "Website"),
+        "agent_id": ("客服工号", "Agent number"),
+    },
+    "role": {
+        "agent": ("客服", "Agent"),
+        "supervisor": ("主管", "Supervisor"),
+        "admin": ("管理员", "Admin"),
+    },
     # why a conversation was handed over or changed status (event data "reason")
     "reason": {
         "button": ("点击转人工", "Asked for a person"),
