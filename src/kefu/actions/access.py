@@ -120,3 +120,13 @@ async def access_attachment_by_public_id(
             if conv is None or conv.customer_id != actor.customer_id:
                 raise NotFound("attachment", "附件")
     return att
+
+
+async def tenant_by_slug(session: AsyncSession, slug: str) -> Tenant:
+    """The tenant a public URL names; 404 ``tenant`` when there is none."""
+    if "\x00" in slug:  # no slug has one, and PostgreSQL refuses NUL in text
+        raise NotFound("tenant", "平台")
+    tenant = (await session.execute(select(Tenant).where(Tenant.slug == slug))).scalar_one_or_none()
+    if tenant is None:
+        raise NotFound("tenant", "平台")
+    return tenant

@@ -104,9 +104,7 @@ def safe_filename(name: str, content_type: str | None = None) -> str:
     return clean
 
 
-async def do_upload_attachment(
-    kefu: Kefu, actor: Actor, filename: str, content: bytes
-) -> Attachment:
+def check_file_size(kefu: Kefu, content: bytes) -> None:
     if not content:
         raise InvalidInput("empty_file", "文件为空", "the file is empty")
     if len(content) > kefu.settings.attachment_max_bytes:
@@ -114,32 +112,62 @@ async def do_upload_attachment(
         raise InvalidInput(
             "file_too_large", f"文件不能超过 {limit_mb} MB", f"file larger than {limit_mb} MB"
         )
-    content_type = sniff_content_type(content)
-    digest = hashlib.sha256(content).hexdigest()
-    public_id = new_public_id()
-    rel = Path(str(actor.tenant_id)) / digest[:2] / f"{digest}"
-    path = kefu.settings.attachments_dir / rel
-    path.parent.mkdir(parents=True, exist_ok=True)
-    if not path.exists():
-        tmp = path.with_suffix(".tmp-" + public_id)
-        tmp.write_bytes(content)
-        tmp.replace(path)
+
+
+async def store_upload(
+    kefu: Kefu,
+    tx: Tx,
+    tenant_id: int,
+    uploader: tuple[ActorKind, int | None],
+    file: UploadedFile,
+    *,
+    conv: Conversation | None = None,
+    event: Event | None = None,
+) -> Attachment:
+    """The one way an attachment is stored: typed by its bytes, written to disk once
+    (content-addressed), and a row in the caller's transaction, linked to `event` of
+    `conv` when given (else it waits for `link_attachments`)."""
+    content_type = sniff_content_type(file.content)
+    digest, rel = store_attachment_file(kefu, tenant_id, file.content)
+    att = Attachment(
+        tenant_id=tenant_id,
+        public_id=new_public_id(),
+        conversation_id=conv.id if conv is not None else None,
+        event_id=event.id if event is not None else None,
+        uploader_type=uploader[0].value,
+        uploader_id=uploader[1],
+        filename=safe_filename(file.filename, content_type),
+        content_type=content_type,
+        size=len(file.content),
+        sha256=digest,
+        storage_path=rel,
+        created_at=tx.now,
+    )
+    tx.session.add(att)
+    await tx.session.flush()
+    return att
+
+
+def attachment_wire(att: Attachment) -> dict[str, Any]:
+    """How a message event carries its attachments (``data["attachments"]``)."""
+    return {
+        "id": att.public_id,
+        "filename": att.filename,
+        "content_type": att.content_type,
+        "size": att.size,
+    }
+
+
+async def do_upload_attachment(
+    kefu: Kefu, actor: Actor, filename: str, content: bytes
+) -> Attachment:
+    """An upload of the actor's own, linked to a message later (``attachment_ids``)."""
+    check_file_size(kefu, content)
+    uploader_id = actor.customer_id if actor.is_customer else actor.agent_id
     async with transaction(kefu) as tx:
-        att = Attachment(
-            tenant_id=actor.tenant_id,
-            public_id=public_id,
-            uploader_type=actor.kind.value,
-            uploader_id=actor.customer_id if actor.is_customer else actor.agent_id,
-            filename=safe_filename(filename, content_type),
-            content_type=content_type,
-            size=len(content),
-            sha256=digest,
-            storage_path=str(rel),
-            created_at=tx.now,
+        return await store_upload(
+            kefu, tx, actor.tenant_id, (actor.kind, uploader_id), UploadedFile(filename, content)
         )
-        tx.session.add(att)
-        await tx.session.flush()
-        return att
 
 
 def attachment_path(kefu: Kefu, att: Attachment) -> Path:
@@ -169,14 +197,7 @@ async def link_attachments(
             raise InvalidInput("unknown_attachment", "附件不存在或已使用", "unknown attachment")
         att.conversation_id = conv.id
         att.event_id = event.id
-        out.append(
-            {
-                "id": att.public_id,
-                "filename": att.filename,
-                "content_type": att.content_type,
-                "size": att.size,
-            }
-        )
+        out.append(attachment_wire(att))
     return out
 
 
@@ -202,34 +223,13 @@ def store_attachment_file(kefu: Kefu, tenant_id: int, content: bytes) -> tuple[s
 async def attach_in_tx(
     kefu: Kefu, tx: Tx, conv: Conversation, event: Event, files: list[UploadedFile]
 ) -> list[dict[str, Any]]:
-    """Checked (by content) attachments of the conversation's customer, linked to `event`."""
-    out: list[dict[str, Any]] = []
-    for f in files:
-        content_type = sniff_content_type(f.content)
-        digest, rel = store_attachment_file(kefu, conv.tenant_id, f.content)
-        att = Attachment(
-            tenant_id=conv.tenant_id,
-            public_id=new_public_id(),
-            conversation_id=conv.id,
-            event_id=event.id,
-            uploader_type=ActorKind.CUSTOMER.value,
-            uploader_id=conv.customer_id,
-            filename=safe_filename(f.filename, content_type),
-            content_type=content_type,
-            size=len(f.content),
-            sha256=digest,
-            storage_path=rel,
-            created_at=tx.now,
+    """Checked (by content) files of the conversation's customer, linked to `event`."""
+    uploader = (ActorKind.CUSTOMER, conv.customer_id)
+    out = [
+        attachment_wire(
+            await store_upload(kefu, tx, conv.tenant_id, uploader, f, conv=conv, event=event)
         )
-        tx.session.add(att)
-        out.append(
-            {
-                "id": att.public_id,
-                "filename": att.filename,
-                "content_type": content_type,
-                "size": att.size,
-            }
-        )
-    await tx.session.flush()
-    event.data = {**event.data, "attachments": out}
+        for f in files
+    ]
+    event.data = {**event.data, "attachments": [*event.data.get("attachments", []), *out]}
     return out

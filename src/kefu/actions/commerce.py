@@ -9,6 +9,7 @@ from decimal import Decimal
 from sqlalchemy import select
 
 from kefu.actions.context import Actor, ActorKind, Kefu, transaction
+from kefu.actions.opening import set_customer_contact
 from kefu.domain.vocabulary import OrderStatus, PhoneNumber
 from kefu.errors import Forbidden, InvalidInput, NotFound
 from kefu.storage.models import Customer, Merchant, Order
@@ -38,6 +39,7 @@ async def do_upsert_customer(kefu: Kefu, actor: Actor, data: CustomerUpsert) -> 
     require_machine_or_admin(actor)
     if data.tier not in TIERS:
         raise InvalidInput("invalid_tier", "会员等级无效", f"tier must be one of {TIERS}")
+    phone = PhoneNumber.parse(data.phone) if data.phone else None
     async with transaction(kefu) as tx:
         customer = (
             await tx.session.execute(
@@ -54,10 +56,7 @@ async def do_upsert_customer(kefu: Kefu, actor: Actor, data: CustomerUpsert) -> 
             tx.session.add(customer)
         customer.display_name = data.display_name
         customer.tier = data.tier
-        if data.phone:
-            phone = PhoneNumber.parse(data.phone)
-            customer.phone_masked, customer.phone_last4 = phone.masked, phone.last4
-        customer.email = data.email
+        set_customer_contact(customer, phone, data.email)
         customer.qq = data.qq
         await tx.session.flush()
         return customer

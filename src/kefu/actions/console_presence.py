@@ -23,17 +23,8 @@ async def do_open_console(
     kefu: Kefu, actor: Actor, connection_id: str, heartbeat_seconds: float
 ) -> None:
     """A staff socket said hello: the agent is reachable from now on (routable when
-    their presence is online)."""
-    agent_id = _console_agent(actor)
-    if agent_id is None:
-        return
-    async with transaction(kefu) as tx:
-        await leases.open_lease(
-            tx, connection_id, actor.tenant_id, agent_id, leases.lease_length(heartbeat_seconds)
-        )
-        agent = await tx.session.get(Agent, agent_id)
-        online = agent is not None and agent.presence == Presence.ONLINE.value
-    if online:
+    their presence is online, so the queue gets a pass)."""
+    if await _hold_lease(kefu, actor, connection_id, heartbeat_seconds):
         from kefu.actions import queueing  # queueing reads leases; import at use
 
         await queueing.on_presence_changed(kefu, actor.tenant_id)
@@ -43,13 +34,22 @@ async def do_renew_console(
     kefu: Kefu, actor: Actor, connection_id: str, heartbeat_seconds: float
 ) -> None:
     """The connection answered its heartbeat: extend its lease."""
+    await _hold_lease(kefu, actor, connection_id, heartbeat_seconds)
+
+
+async def _hold_lease(
+    kefu: Kefu, actor: Actor, connection_id: str, heartbeat_seconds: float
+) -> bool:
+    """Write (or extend) the connection's lease; True when its agent is online."""
     agent_id = _console_agent(actor)
     if agent_id is None:
-        return
+        return False
     async with transaction(kefu) as tx:
         await leases.open_lease(
             tx, connection_id, actor.tenant_id, agent_id, leases.lease_length(heartbeat_seconds)
         )
+        agent = await tx.session.get(Agent, agent_id)
+        return agent is not None and agent.presence == Presence.ONLINE.value
 
 
 async def do_close_console(

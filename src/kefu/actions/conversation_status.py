@@ -81,3 +81,19 @@ async def set_status(
         author_id=author_id,
         data={"from": current, "to": target.value, "reason": reason},
     )
+
+
+async def reopen(
+    tx: Tx,
+    conv: Conversation,
+    *,
+    reason: str,
+    author_type: AuthorType = AuthorType.SYSTEM,
+    author_id: int | None = None,
+) -> Status:
+    """The one reopen: a resolved or closed conversation goes back to its agent
+    (``assigned``) or, without one, to the queue; the resolution times are cleared and a
+    new first answer is owed (``set_status``). Returns the status it reopened to."""
+    target = Status.ASSIGNED if conv.assignee_id else Status.QUEUED
+    await set_status(tx, conv, target, author_type, author_id, reason=reason)
+    return target

@@ -23,9 +23,10 @@ from kefu.actions.conversation_status import (
     agent_snapshot,
     author_of,
     check_message_body,
+    reopen,
     set_status,
 )
-from kefu.actions.numbers import next_conversation_number
+from kefu.actions.opening import Opening, open_conversation
 from kefu.actions.timeline import append_event, find_by_client_msg_id
 from kefu.domain.conversation_state import (
     AuthorType,
@@ -36,11 +37,10 @@ from kefu.domain.conversation_state import (
     Visibility,
     check_transition,
 )
-from kefu.domain.numbering import new_public_id
 from kefu.domain.priority import initial_priority
 from kefu.domain.redaction import redact
 from kefu.errors import Conflict, Forbidden, InvalidInput
-from kefu.storage.models import Conversation, ConversationOrder, Event
+from kefu.storage.models import Conversation, Event
 
 
 @dataclass
@@ -99,45 +99,36 @@ async def do_create_conversation(kefu: Kefu, actor: Actor, new: NewConversation)
             ).scalar_one_or_none()
             if earlier is not None:
                 return earlier
-        department_id = None
         if new.department_code:
-            department_id = (
-                await access_department_by_code(tx.session, actor, new.department_code)
-            ).id
-        orders = [await access_order_by_no(tx.session, actor, no) for no in new.order_nos]
+            await access_department_by_code(tx.session, actor, new.department_code)
+        for no in new.order_nos:
+            await access_order_by_no(tx.session, actor, no)
         body = (
             check_message_body(kefu, new.body, bool(new.attachment_ids))
             if (new.body or new.attachment_ids)
             else ""
         )
-        status = Status.BOT if new.start_with_bot else Status.QUEUED
-        conv = Conversation(
-            tenant_id=actor.tenant_id,
-            number=await next_conversation_number(tx, kefu.settings.timezone, actor.tenant_id),
-            public_id=new_public_id(),
-            channel=new.channel.value,
-            status=status.value,
-            priority=new.priority,
-            category=new.category,
-            subject=redact(new.subject).text[:300],
-            department_id=department_id,
-            customer_id=new.customer_id,
-            merchant_id=orders[0].merchant_id if orders else None,
-            queued_at=tx.now if status is Status.QUEUED else None,
-            last_seq=0,
-            bot_state={},
-            created_at=tx.now,
-            updated_at=tx.now,
+        opened = await open_conversation(
+            kefu,
+            tx,
+            actor.tenant_id,
+            Opening(
+                channel=new.channel,
+                body=body,
+                subject=new.subject,
+                customer_id=new.customer_id,
+                category=new.category,
+                department_code=new.department_code,
+                order_nos=list(new.order_nos),
+                priority=new.priority,
+                start_with_bot=new.start_with_bot,
+                client_msg_id=new.client_msg_id,
+                event_data=dict(new.data) | await agent_snapshot(tx, actor),
+                attachment_ids=list(new.attachment_ids),
+            ),
+            author=actor,
         )
-        tx.session.add(conv)
-        await tx.session.flush()
-        for order in orders:
-            tx.session.add(ConversationOrder(conversation_id=conv.id, order_id=order.id))
-        if body or new.attachment_ids:
-            await append_message(
-                tx, actor, conv, body, dict(new.data), new.client_msg_id, new.attachment_ids
-            )
-        return conv
+        return opened.conversation
 
 
 async def append_message(
@@ -247,8 +238,7 @@ async def _on_customer_message(tx: Tx, conv: Conversation) -> None:
         target = Status.ASSIGNED if conv.assignee_id else Status.QUEUED
         await set_status(tx, conv, target, AuthorType.SYSTEM, None, reason="customer_replied")
     elif conv.status == Status.RESOLVED:
-        target = Status.ASSIGNED if conv.assignee_id else Status.QUEUED
-        await set_status(tx, conv, target, AuthorType.SYSTEM, None, reason="customer_reopened")
+        await reopen(tx, conv, reason="customer_reopened")
 
 
 async def _on_agent_message(tx: Tx, actor: Actor, conv: Conversation) -> None:

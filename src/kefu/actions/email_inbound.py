@@ -15,10 +15,11 @@ from enum import StrEnum
 from sqlalchemy import ColumnElement, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from kefu.actions.attachments import UploadedFile, attach_in_tx, sniff_content_type
+from kefu.actions.access import tenant_by_slug
+from kefu.actions.attachments import UploadedFile, sniff_content_type
 from kefu.actions.context import Actor, ActorKind, Kefu, transaction
 from kefu.actions.email_review import flag_auth_failures, link_claimed_ticket
-from kefu.actions.opening import NewTicket, new_contact_customer, open_ticket_in_tx
+from kefu.actions.opening import Contact, Opening, open_conversation
 from kefu.actions.ticket_tracking import TrackingAccess, do_customer_reply
 from kefu.actions.timeline import append_event
 from kefu.channels.email import InboundDelivery, InboundEmail, find_thread, parse_email
@@ -124,9 +125,7 @@ def _usable(kefu: Kefu, email: InboundEmail) -> tuple[list[UploadedFile], list[s
 
 async def do_receive_email(kefu: Kefu, tenant_slug: str, raw: bytes) -> InboundResult:
     async with kefu.db.read() as session:
-        tenant = (
-            await session.execute(select(Tenant).where(Tenant.slug == tenant_slug))
-        ).scalar_one()
+        tenant = await tenant_by_slug(session, tenant_slug)
         tenant_id = tenant.id
         email = parse_email(raw, own_addresses=own_addresses(kefu, tenant))
         if email.is_loop or email.is_bounce:
@@ -173,30 +172,27 @@ async def do_receive_email(kefu: Kefu, tenant_slug: str, raw: bytes) -> InboundR
         )
     if existing is None:
         async with transaction(kefu) as tx:
-            customer = await new_contact_customer(tx, tenant_id, "email", email.from_address, None)
-            if email.from_name:
-                customer.display_name = email.from_name[:100]
-            conv, event = await open_ticket_in_tx(
+            opened = await open_conversation(
                 kefu,
                 tx,
-                NewTicket(
-                    tenant_id=tenant_id,
+                tenant_id,
+                Opening(
                     channel=Channel.EMAIL,
                     subject=email.subject or "（无主题）",
                     body=text or "（无正文）",
-                    customer_id=customer.id,
-                    contact_email=email.from_address,
+                    contact=Contact(name=email.from_name or None, email=email.from_address),
                     details={"email_from_name": email.from_name},
                     event_data={"email": _email_data(email, failures)},
+                    files=files,
                 ),
             )
-            if files:
-                await attach_in_tx(kefu, tx, conv, event, files)
+            conv, first = opened.conversation, opened.first_message
+            assert first is not None
             if failures:
-                await flag_auth_failures(tx, conv, event, failures)
+                await flag_auth_failures(tx, conv, first, failures)
             if decision.claimed is not None:
                 await link_claimed_ticket(tx, conv, decision.claimed.id, email.from_address)
-            _remember(tx.session, tenant_id, conv.id, email.message_id, event.id, tx.now)
+            _remember(tx.session, tenant_id, conv.id, email.message_id, first.id, tx.now)
             result = InboundResult(
                 Outcome.CREATED,
                 conv.public_id,

@@ -20,11 +20,11 @@ from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from kefu.actions.access import require_supervisor
+from kefu.actions.access import require_supervisor, tenant_by_slug
 from kefu.actions.context import Actor, Kefu, transaction
 from kefu.errors import Conflict, InvalidInput, NotFound
 from kefu.nlu.retrieve import KB_PATH, Article, KnowledgeIndex, SearchHit
-from kefu.storage.models import KbArticle, Tenant
+from kefu.storage.models import KbArticle
 
 SLUG_RE = re.compile(r"^[a-z0-9][a-z0-9-]{0,99}$")
 
@@ -45,14 +45,6 @@ def _article(row: KbArticle) -> Article:
         title_en=row.title_en or "",
         body_en=row.body_en or "",
     )
-
-
-async def tenant_by_slug(session: AsyncSession, slug: str) -> Tenant:
-    """Public endpoints name the tenant by its slug; an unknown slug is 404."""
-    tenant = (await session.execute(select(Tenant).where(Tenant.slug == slug))).scalar_one_or_none()
-    if tenant is None:
-        raise NotFound("tenant", "平台")
-    return tenant
 
 
 async def knowledge_index(session: AsyncSession, tenant_id: int) -> KnowledgeIndex:

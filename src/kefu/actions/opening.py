@@ -1,5 +1,7 @@
-"""Opening a conversation from outside the chat: a contact customer of its own and a
-queued conversation with its first message (ticket form, mail, follow-ups)."""
+"""Opening a conversation: the one way every channel starts one (widget chat, widget
+留言, help-center form, e-mail, a follow-up ticket, WeChat), with the contact details
+stored as fields and the first message, its attachments and its follow-ups in the
+caller's transaction."""
 
 from __future__ import annotations
 
@@ -8,9 +10,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import select
-from sqlalchemy.ext.asyncio import AsyncSession
 
-from kefu.actions.context import Kefu, Tx
+from kefu.actions.attachments import UploadedFile, attach_in_tx, link_attachments
+from kefu.actions.context import Actor, ActorKind, Kefu, Tx
 from kefu.actions.numbers import next_conversation_number
 from kefu.actions.timeline import append_event
 from kefu.domain.conversation_state import AuthorType, Channel, EventType, Status
@@ -18,7 +20,6 @@ from kefu.domain.numbering import new_public_id
 from kefu.domain.priority import initial_priority
 from kefu.domain.redaction import redact
 from kefu.domain.vocabulary import PhoneNumber
-from kefu.errors import NotFound
 from kefu.storage.models import (
     Conversation,
     ConversationOrder,
@@ -26,110 +27,182 @@ from kefu.storage.models import (
     Department,
     Event,
     Order,
-    Tenant,
 )
 
 
-async def new_contact_customer(
-    tx: Tx, tenant_id: int, kind: str, email: str | None, phone: str | None
-) -> Customer:
-    """A customer row of its own for each ticket / mail thread (never merged with members)."""
-    number = PhoneNumber.parse(phone) if phone else None
-    customer = Customer(
-        tenant_id=tenant_id,
-        visitor_id=f"{kind}:{secrets.token_urlsafe(12)}",
-        display_name="邮件用户" if kind == "email" else "工单用户",
-        email=email,
-        phone_masked=number.masked if number else None,
-        phone_last4=number.last4 if number else None,
-        created_at=tx.now,
-    )
-    tx.session.add(customer)
-    await tx.session.flush()
-    return customer
+@dataclass(frozen=True)
+class Contact:
+    """How to reach the customer outside the chat; stored on the conversation
+    (``contact_name``, ``contact_phone`` + ``contact_phone_last4``, ``contact_email``),
+    so replies can be mailed and the ticket tracked by its number + the phone's last 4."""
+
+    name: str | None = None
+    phone: PhoneNumber | None = None
+    email: str | None = None  # lower-cased by the caller's check
+
+
+#: The name a contact customer gets when the channel gives none.
+CONTACT_NAMES = {Channel.EMAIL: "邮件用户", Channel.WECHAT: "微信用户"}
 
 
 @dataclass
-class NewTicket:
-    tenant_id: int
+class Opening:
+    """What a new conversation starts with.
+
+    ``customer_id`` None: a customer row of its own is made from ``contact`` (never
+    merged with members; ``visitor_key`` names it, e.g. ``wechat:<openid>``, else a
+    random one). ``start_with_bot``: status ``bot`` (the bot answers the first message)
+    instead of ``queued``. ``priority`` None: from the category (账号安全 is urgent on every
+    channel). ``files`` are checked bytes (form, mail); ``attachment_ids`` the author's
+    own earlier uploads (chat). Unknown department codes and order numbers are ignored
+    here: callers that must refuse them check first (``access_*``)."""
+
     channel: Channel
-    subject: str
-    body: str
-    customer_id: int
+    body: str = ""
+    subject: str = ""
+    customer_id: int | None = None
+    visitor_key: str | None = None
+    contact: Contact = field(default_factory=Contact)
     category: str | None = None
     department_code: str | None = None
-    order_no: str | None = None
+    department_id: int | None = None
+    order_nos: list[str] = field(default_factory=list)
+    priority: int | None = None
+    start_with_bot: bool = False
+    client_msg_id: str | None = None
     details: dict[str, Any] = field(default_factory=dict)
-    contact_email: str | None = None
-    contact_phone_last4: str | None = None
     event_data: dict[str, Any] = field(default_factory=dict)
+    files: list[UploadedFile] = field(default_factory=list)
+    attachment_ids: list[str] = field(default_factory=list)
 
 
-async def open_ticket_in_tx(kefu: Kefu, tx: Tx, new: NewTicket) -> tuple[Conversation, Event]:
-    """A queued conversation (humans answer tickets and mail) with its first message."""
-    department_id = None
-    if new.department_code:
+@dataclass(frozen=True)
+class Opened:
+    conversation: Conversation
+    first_message: Event | None  # None: opened without a message (an empty chat)
+
+
+async def open_conversation(
+    kefu: Kefu, tx: Tx, tenant_id: int, opening: Opening, *, author: Actor | None = None
+) -> Opened:
+    """Open one conversation of `tenant_id` in the caller's transaction (``async with
+    transaction(kefu) as tx``) and append its first message, written by `author` (None:
+    the conversation's customer). Returns it with that message (None if there is no
+    body and no attachment). The subscribers plan the follow-ups (bot turn, routing, SLA,
+    the "ticket received" mail) when the transaction commits; nothing is sent here."""
+    customer_id = opening.customer_id
+    if customer_id is None:
+        customer_id = (
+            await contact_customer(
+                tx, tenant_id, opening.channel, opening.contact, opening.visitor_key
+            )
+        ).id
+    department_id = opening.department_id
+    if department_id is None and opening.department_code:
         department_id = (
             await tx.session.execute(
                 select(Department.id).where(
-                    Department.tenant_id == new.tenant_id, Department.code == new.department_code
+                    Department.tenant_id == tenant_id, Department.code == opening.department_code
                 )
             )
         ).scalar_one_or_none()
-    order = None
-    if new.order_no:
-        order = (
-            await tx.session.execute(
-                select(Order).where(
-                    Order.tenant_id == new.tenant_id, Order.order_no == new.order_no
-                )
-            )
-        ).scalar_one_or_none()
+    orders: list[Order] = []
+    if opening.order_nos:
+        found = await tx.session.execute(
+            select(Order).where(Order.tenant_id == tenant_id, Order.order_no.in_(opening.order_nos))
+        )
+        by_no = {o.order_no: o for o in found.scalars()}
+        orders = [by_no[no] for no in dict.fromkeys(opening.order_nos) if no in by_no]
+    status = Status.BOT if opening.start_with_bot else Status.QUEUED
+    contact = opening.contact
     conv = Conversation(
-        tenant_id=new.tenant_id,
-        number=await next_conversation_number(tx, kefu.settings.timezone, new.tenant_id),
+        tenant_id=tenant_id,
+        number=await next_conversation_number(tx, kefu.settings.timezone, tenant_id),
         public_id=new_public_id(),
-        channel=new.channel.value,
-        status=Status.QUEUED.value,
-        priority=initial_priority(new.category),
-        category=new.category,
-        subject=redact(new.subject).text[:300],
+        channel=opening.channel.value,
+        status=status.value,
+        priority=(
+            opening.priority if opening.priority is not None else initial_priority(opening.category)
+        ),
+        category=opening.category,
+        subject=redact(opening.subject).text[:300],
         department_id=department_id,
-        customer_id=new.customer_id,
-        merchant_id=order.merchant_id if order else None,
-        queued_at=tx.now,
+        customer_id=customer_id,
+        merchant_id=orders[0].merchant_id if orders else None,
+        queued_at=tx.now if status is Status.QUEUED else None,
         last_seq=0,
         bot_state={},
-        details=new.details,
-        contact_email=new.contact_email,
-        contact_phone_last4=new.contact_phone_last4,
+        details=dict(opening.details),
+        contact_name=contact.name[:50] if contact.name else None,
+        contact_phone=contact.phone.value if contact.phone else None,
+        contact_phone_last4=contact.phone.last4 if contact.phone else None,
+        contact_email=contact.email,
         created_at=tx.now,
         updated_at=tx.now,
     )
     tx.session.add(conv)
     await tx.session.flush()
-    if order is not None:
+    for order in orders:
         tx.session.add(ConversationOrder(conversation_id=conv.id, order_id=order.id))
-    redaction = redact(new.body)
-    data = dict(new.event_data)
+    if not (opening.body or opening.files or opening.attachment_ids):
+        return Opened(conv, None)
+    redaction = redact(opening.body)
+    data = dict(opening.event_data)
     if redaction.kinds:
         data["redacted"] = list(redaction.kinds)
+    if author is not None and author.is_staff:
+        author_type, author_id = AuthorType.AGENT, author.agent_id
+    elif author is not None and author.kind is ActorKind.MACHINE:
+        author_type, author_id = AuthorType.SYSTEM, None
+    else:
+        author_type, author_id = AuthorType.CUSTOMER, customer_id
     event = await append_event(
         tx,
         conv,
         EventType.MESSAGE,
-        author_type=AuthorType.CUSTOMER,
-        author_id=new.customer_id,
+        author_type=author_type,
+        author_id=author_id,
         body=redaction.text,
         data=data,
+        client_msg_id=opening.client_msg_id,
     )
-    return conv, event
+    if opening.attachment_ids and author is not None:
+        linked = await link_attachments(tx, author, conv, event, opening.attachment_ids)
+        event.data = {**event.data, "attachments": linked}
+    if opening.files:
+        await attach_in_tx(kefu, tx, conv, event, opening.files)
+    return Opened(conv, event)
 
 
-async def tenant_by_slug(session: AsyncSession, slug: str) -> Tenant:
-    if "\x00" in slug:  # no slug has one, and PostgreSQL refuses NUL in text
-        raise NotFound("tenant", "平台")
-    tenant = (await session.execute(select(Tenant).where(Tenant.slug == slug))).scalar_one_or_none()
-    if tenant is None:
-        raise NotFound("tenant", "平台")
-    return tenant
+def set_customer_contact(customer: Customer, phone: PhoneNumber | None, email: str | None) -> None:
+    """The customer's reachable contact: the phone only masked + its last 4 digits."""
+    if phone is not None:
+        customer.phone_masked, customer.phone_last4 = phone.masked, phone.last4
+    customer.email = email
+
+
+async def contact_customer(
+    tx: Tx, tenant_id: int, channel: Channel, contact: Contact, visitor_key: str | None = None
+) -> Customer:
+    """A customer row of its own for a ticket / mail thread / WeChat user (found again
+    by `visitor_key` when one is given)."""
+    if visitor_key:
+        existing = (
+            await tx.session.execute(
+                select(Customer).where(
+                    Customer.tenant_id == tenant_id, Customer.visitor_id == visitor_key
+                )
+            )
+        ).scalar_one_or_none()
+        if existing is not None:
+            return existing
+    customer = Customer(
+        tenant_id=tenant_id,
+        visitor_id=visitor_key or f"{channel.value}:{secrets.token_urlsafe(12)}",
+        display_name=(contact.name or CONTACT_NAMES.get(channel, "工单用户"))[:100],
+        created_at=tx.now,
+    )
+    set_customer_contact(customer, contact.phone, contact.email)
+    tx.session.add(customer)
+    await tx.session.flush()
+    return customer

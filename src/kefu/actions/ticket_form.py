@@ -7,15 +7,15 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
+from kefu.actions.access import tenant_by_slug
 from kefu.actions.attachments import (
     ImageTooLarge,
     UploadedFile,
-    attach_in_tx,
     safe_filename,
     sniff_content_type,
 )
 from kefu.actions.context import Kefu, transaction
-from kefu.actions.opening import NewTicket, new_contact_customer, open_ticket_in_tx, tenant_by_slug
+from kefu.actions.opening import Contact, Opening, open_conversation
 from kefu.actions.ticket_tracking import tracking_token
 from kefu.domain.conversation_state import Channel
 from kefu.domain.vocabulary import (
@@ -139,37 +139,30 @@ async def do_create_ticket(
     phone = PhoneNumber.parse(form.contact_phone) if form.contact_phone else None
     async with transaction(kefu) as tx:
         tenant = await tenant_by_slug(tx.session, tenant_slug)
-        customer = await new_contact_customer(
-            tx, tenant.id, "ticket", form.contact_email.lower() or None, form.contact_phone or None
-        )
         details = {
             "category_label": category.label,
             "occurred_at": form.occurred_at,
             "order_no": form.order_no,
             "error_message": form.error_message,
             "tried": form.tried,
-            "contact_phone": form.contact_phone,
         }
         summary = " ".join(form.description.split())[:40]
-        conv, event = await open_ticket_in_tx(
+        opened = await open_conversation(
             kefu,
             tx,
-            NewTicket(
-                tenant_id=tenant.id,
+            tenant.id,
+            Opening(
                 channel=Channel.TICKET,
                 subject=f"{category.label}：{summary}",
                 body=_ticket_body(form, category),
-                customer_id=customer.id,
+                contact=Contact(phone=phone, email=form.contact_email.lower() or None),
                 category=category.category.value,
                 department_code=category.department,
-                order_no=form.order_no or None,
+                order_nos=[form.order_no] if form.order_no else [],
                 details=details,
-                contact_email=form.contact_email.lower() or None,
-                contact_phone_last4=phone.last4 if phone else None,
                 event_data={"ticket_form": True},
+                files=files,
             ),
         )
-        if files:
-            await attach_in_tx(kefu, tx, conv, event, files)
-        number, public_id = conv.number, conv.public_id
+        number, public_id = opened.conversation.number, opened.conversation.public_id
     return CreatedTicket(number, public_id, tracking_token(kefu, tenant.id, public_id))

@@ -8,16 +8,17 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import select
 
-from kefu.actions.attachments import UploadedFile, attach_in_tx, do_upload_attachment
+from kefu.actions.attachments import UploadedFile, do_upload_attachment
 from kefu.actions.context import Actor, ActorKind, Kefu, transaction
+from kefu.actions.conversation_status import reopen
 from kefu.actions.conversations import do_post_message, do_rate_conversation
-from kefu.actions.opening import NewTicket, open_ticket_in_tx
-from kefu.actions.timeline import append_event
+from kefu.actions.opening import Contact, Opening, open_conversation
 from kefu.actions.tracking_codes import do_redeem_tracking_code
 from kefu.clock import ensure_aware
 from kefu.domain import signed_tokens
-from kefu.domain.conversation_state import AuthorType, Channel, EventType, Status, check_transition
+from kefu.domain.conversation_state import Channel, Status
 from kefu.domain.tenant_settings import parse_tenant_settings
+from kefu.domain.vocabulary import PhoneNumber
 from kefu.errors import InvalidInput, NotFound
 from kefu.storage.models import Conversation, Event, Tenant
 
@@ -107,7 +108,7 @@ async def do_customer_reply(
         raise InvalidInput("empty_message", "消息不能为空", "message is empty")
     if len(text) > kefu.settings.message_max_chars:
         raise InvalidInput("message_too_long", "消息太长", "message too long")
-    async with transaction(kefu) as tx:
+    async with transaction(kefu) as tx:  # one transaction: the reopen and the message
         conv = (
             await tx.session.execute(
                 select(Conversation)
@@ -125,48 +126,42 @@ async def do_customer_reply(
             or ensure_aware(done_at) + timedelta(days=reopen_days(kefu, tenant)) < tx.now
         )
         if stale:
-            new_conv, event = await open_ticket_in_tx(
+            opened = await open_conversation(
                 kefu,
                 tx,
-                NewTicket(
-                    tenant_id=conv.tenant_id,
+                conv.tenant_id,
+                Opening(
                     channel=Channel(conv.channel),
                     subject=conv.subject,
                     body=text or "（附件）",
-                    customer_id=conv.customer_id or 0,
+                    customer_id=conv.customer_id,
+                    contact=contact_of(conv),
                     category=conv.category,
+                    department_id=conv.department_id,
                     details={**(conv.details or {}), "previous_number": conv.number},
-                    contact_email=conv.contact_email,
-                    contact_phone_last4=conv.contact_phone_last4,
                     event_data={"previous_number": conv.number, "source": source},
+                    files=files,
                 ),
             )
-            new_conv.department_id = conv.department_id
-            if files:
-                await attach_in_tx(kefu, tx, new_conv, event, files)
+            new_conv, event = opened.conversation, opened.first_message
+            assert event is not None
             return CustomerReply(new_conv.public_id, new_conv.number, event.seq, True)
         if conv.status == Status.CLOSED:
-            target = Status.ASSIGNED if conv.assignee_id else Status.QUEUED
-            check_transition(conv.status, target.value)
-            previous = conv.status
-            conv.status = target.value
-            conv.closed_at = None
-            conv.resolved_at = None
-            if target is Status.QUEUED:
-                conv.queued_at = tx.now
-            await append_event(
-                tx,
-                conv,
-                EventType.STATUS_CHANGE,
-                author_type=AuthorType.SYSTEM,
-                data={"from": previous, "to": target.value, "reason": "customer_reopened"},
-            )
-    ids = [
-        (await do_upload_attachment(kefu, access.actor, f.filename, f.content)).public_id
-        for f in files
-    ]
-    posted = await do_post_message(kefu, access.actor, access.public_id, text, attachment_ids=ids)
+            await reopen(tx, conv, reason="customer_reopened")
+        ids = [
+            (await do_upload_attachment(kefu, access.actor, f.filename, f.content)).public_id
+            for f in files
+        ]
+        posted = await do_post_message(
+            kefu, access.actor, access.public_id, text, attachment_ids=ids
+        )
     return CustomerReply(access.public_id, posted.conversation.number, posted.event.seq, False)
+
+
+def contact_of(conv: Conversation) -> Contact:
+    """The contact stored on a conversation, for the next one it opens."""
+    phone = PhoneNumber.parse(conv.contact_phone) if conv.contact_phone else None
+    return Contact(name=conv.contact_name, phone=phone, email=conv.contact_email)
 
 
 async def do_rate_ticket(

@@ -25,8 +25,8 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from kefu.actions import throttles
+from kefu.actions.access import tenant_by_slug
 from kefu.actions.context import Kefu, transaction
-from kefu.actions.opening import tenant_by_slug
 from kefu.channels.email import EmailSendError, SmtpSender, SmtpSettings
 from kefu.domain import signed_tokens
 from kefu.errors import KefuError
@@ -166,7 +166,7 @@ async def _deliver_code(
         f"【{tenant_name}】工单 {conv.number} 的查询验证码：{code}，10 分钟内有效。"
         "客服不会向您索要此验证码，请勿告诉任何人。"
     )
-    phone = str((conv.details or {}).get("contact_phone") or "")
+    phone = conv.contact_phone or ""
     if conv.contact_email:
         await _send_code_email(kefu, tenant_name, conv, conv.contact_email, text)
         return "email", mask_email(conv.contact_email)

@@ -12,12 +12,12 @@ from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse, Resp
 from kefu.actions import (
     attachments,
     knowledge,
-    opening,
     throttles,
     ticket_form,
     ticket_tracking,
     tracking_codes,
 )
+from kefu.actions.access import tenant_by_slug
 from kefu.actions.announcements import active_announcements
 from kefu.actions.context import Kefu
 from kefu.actions.escalation import do_request_escalation
@@ -41,7 +41,7 @@ SAFETY_RULE = "客服不会索要密码、验证码，也不会要求转账"
 
 async def _page_context(kefu: Kefu, request: Request, slug: str, **extra: Any) -> dict[str, Any]:
     async with kefu.db.read() as session:
-        tenant = await opening.tenant_by_slug(session, slug)
+        tenant = await tenant_by_slug(session, slug)
         banners = await active_announcements(session, tenant.id, kefu.clock.now())
     return {
         "request": request,

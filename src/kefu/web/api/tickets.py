@@ -15,13 +15,12 @@ from pydantic import BaseModel, Field
 from kefu.actions import announcements as ann
 from kefu.actions import (
     attachments,
-    opening,
     throttles,
     ticket_form,
     ticket_tracking,
     tracking_codes,
 )
-from kefu.actions.access import access_attachment_by_public_id
+from kefu.actions.access import access_attachment_by_public_id, tenant_by_slug
 from kefu.actions.context import Kefu
 from kefu.actions.escalation import do_request_escalation
 from kefu.actions.transcripts import Transcript, transcript_for
@@ -243,7 +242,7 @@ async def list_all(kefu: KefuDep, actor: ActorDep) -> list[AnnouncementPublic]:
 @router.get("/api/v1/announcements/active", tags=["announcements"])
 async def list_active(kefu: KefuDep, tenant: TenantSlug) -> list[AnnouncementPublic]:
     async with kefu.db.read() as session:
-        t = await opening.tenant_by_slug(session, tenant)
+        t = await tenant_by_slug(session, tenant)
         rows = await ann.active_announcements(session, t.id, kefu.clock.now())
     return [AnnouncementPublic.build(a) for a in rows]
 
