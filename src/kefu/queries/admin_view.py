@@ -91,8 +91,14 @@ def _text(value: Any) -> str:
         return "否"
     if isinstance(value, str):
         text = value or "（空）"
+    elif value == []:
+        text = "（无）"
     elif isinstance(value, list) and all(isinstance(v, dict) for v in value):
-        text = "；".join(_entry(v) for v in value) or "（空）"
+        text = "；".join(_entry(v) for v in value)
+    elif isinstance(value, list) and all(isinstance(v, str) for v in value):
+        text = "、".join(value) or "（无）"
+    elif isinstance(value, float):
+        text = f"{value:g}"
     else:
         text = json.dumps(value, ensure_ascii=False, sort_keys=True)
     return text if len(text) <= MAX_VALUE_CHARS else text[: MAX_VALUE_CHARS - 1] + "…"
@@ -113,7 +119,16 @@ def value_changes(before: Any, after: Any, where: str = "") -> list[tuple[str, s
             return out
     if before == after:
         return []
+    if _entries(before) and _entries(after):
+        # a list of channels / answers: only what was removed and what was added
+        gone = [x for x in before if x not in after]
+        new = [x for x in after if x not in before]
+        return [(where, _text(gone) if gone else "—", _text(new) if new else "—")]
     return [(where, _text(before), _text(after))]
+
+
+def _entries(value: Any) -> bool:
+    return isinstance(value, list) and all(isinstance(v, dict) for v in value)
 
 
 async def audit_entries(

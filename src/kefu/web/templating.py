@@ -32,6 +32,7 @@ def _local_text(value: datetime | str | None, zone: ZoneInfo | None = None) -> s
 
 templates.env.globals["local_text"] = _local_text
 templates.env.globals["priority_zh"] = PRIORITY_ZH
+templates.env.filters["num"] = lambda v: "" if v is None else f"{float(v):g}"
 templates.env.filters["clock_zh"] = lambda kind: CLOCK_ZH.get(str(kind), "服务时限")
 
 
