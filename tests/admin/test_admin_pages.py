@@ -197,3 +197,18 @@ def test_api_changes_are_audited_too(machine: As, admin: As) -> None:
     assert r.status_code == 200, r.text
     assert audit_sections(admin) == ["reopen_days"]
     assert "接口令牌" in admin.get("/admin/audit").text
+
+
+def test_api_docs_are_local_and_under_the_csp(client: TestClient, admin: As) -> None:
+    page = client.get("/docs")
+    assert page.status_code == 200
+    assert "script-src 'self'" in page.headers["content-security-policy"]
+    assert re.findall(r'(?:src|href)="(https?:)?//', page.text) == []  # no CDN
+    assert "<script>" not in page.text
+    assert 'content=""' in page.text  # signed out: no CSRF token in the page
+    signed = admin.get("/docs")
+    assert admin.csrf and f'content="{admin.csrf}"' in signed.text
+    for asset in ("/static/vendor/swagger-ui/swagger-ui-bundle.js", "/static/api-docs.js",
+                  "/static/vendor/swagger-ui/LICENSE"):  # fmt: skip
+        assert client.get(asset).status_code == 200, asset
+    assert client.get("/openapi.json").json()["paths"]["/api/v1/tenant/settings"]

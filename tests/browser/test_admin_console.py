@@ -163,3 +163,53 @@ def test_admin_changes_take_effect_without_a_restart(
     finally:
         desk.close()
         phone.close()
+
+
+def test_api_docs_work_offline_with_the_signed_in_session(
+    browser: Any, demo_server: dict[str, Any]
+) -> None:
+    """/docs loads only vendored files (no CDN: every request stays on this server) and
+    "Try it out" writes as the signed-in admin (cookie + the CSRF token api-docs.js adds)."""
+    from playwright.sync_api import expect
+
+    base = demo_server["base"]
+    ctx = browser.new_context(viewport={"width": 1280, "height": 900}, locale="zh-CN")
+    try:
+        page = ctx.new_page()
+        foreign: list[str] = []
+        page.on("request", lambda r: foreign.append(r.url) if not r.url.startswith(base) and
+                not r.url.startswith("data:") else None)  # fmt: skip
+        errors: list[str] = []
+        page.on(
+            "console",
+            lambda m: errors.append(m.text)
+            if m.type == "error" and page.url.startswith(f"{base}/docs")
+            else None,
+        )
+        page.goto(f"{base}/console/login")
+        page.get_by_test_id("console-login-email").fill("admin@demo.kefu.local")
+        page.get_by_test_id("console-login-password").fill(DEMO_PASSWORD)
+        page.get_by_test_id("console-login-submit").click()
+        expect(page).to_have_url(f"{base}/console")
+        page.goto(f"{base}/docs")
+        expect(page.get_by_test_id("api-docs-session")).to_contain_text("已登录")
+        op = page.locator("#operations-tenant-patch_tenant_settings_api_v1_tenant_settings_patch")
+        expect(op).to_be_visible(timeout=WAIT)
+        op.locator(".opblock-summary").click()
+        op.get_by_role("button", name="Try it out").click()
+        op.locator("textarea.body-param__text").fill('{"leave_message_reply_minutes": 25}')
+        op.get_by_role("button", name="Execute").click()
+        status = op.locator(".live-responses-table tbody .response-col_status").first
+        expect(status).to_have_text("200", timeout=WAIT)
+        shot(page, "api-docs")
+        page.goto(f"{base}/admin/audit")
+        row = page.locator(
+            "[data-testid=admin-audit-row][data-section=leave_message_reply_minutes]"
+        )
+        expect(row).to_have_count(1)
+        expect(row).to_contain_text("平台管理员（工号 KF0001）")
+        expect(row).to_contain_text("25")
+        assert foreign == [], foreign
+        assert errors == [], errors
+    finally:
+        ctx.close()

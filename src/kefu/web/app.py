@@ -22,7 +22,7 @@ from kefu.realtime.broker import Broker
 from kefu.settings import Settings, get_settings
 from kefu.storage.database import Database
 from kefu.subscribers import default_subscribers
-from kefu.web import admin, console, console_callbacks, helpcenter, ops, widget, ws
+from kefu.web import admin, api_docs, console, console_callbacks, helpcenter, ops, widget, ws
 from kefu.web.api import (
     conversations,
     knowledge,
@@ -91,6 +91,8 @@ def create_app(
         description="客服平台接口 / customer-service platform API. "
         'Errors: `{"error": {"code", "message" (zh-CN), "message_en"}}`.',
         lifespan=lifespan,
+        docs_url=None,  # web/api_docs.py serves /docs offline
+        redoc_url=None,
     )
     metrics = ops.Metrics()
     app.state.metrics = metrics
@@ -109,6 +111,7 @@ def create_app(
     app.include_router(widget.router)
     app.include_router(console.router)
     app.include_router(admin.router)
+    app.include_router(api_docs.router)
     app.include_router(console_callbacks.router)
     app.include_router(helpcenter.router)
     app.mount("/static", StaticFiles(directory=str(STATIC_DIR)), name="static")

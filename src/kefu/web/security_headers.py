@@ -4,7 +4,8 @@ Every HTML page gets a Content-Security-Policy without inline script (the consol
 help center load their scripts from /static), `frame-ancestors 'none'` and
 X-Frame-Options (no clickjacking of the console), `Referrer-Policy: same-origin` (a
 tracking link's token never leaves in a Referer), and every response `nosniff`.
-FastAPI's /docs and /redoc pages run inline script and get the headers without CSP.
+/docs is served from vendored files without inline script (web/api_docs.py), so it gets
+the same CSP.
 
 CORS: the widget runs on the shops' own domains and calls /api/v1 with a bearer token
 (never cookies: no credentials are allowed). A tenant lists its shops' origins in its
@@ -28,7 +29,7 @@ CSP = (
     "img-src 'self' data: blob:; media-src 'self' blob:; connect-src 'self' ws: wss:; "
     "frame-ancestors 'none'; base-uri 'self'; form-action 'self'; object-src 'none'"
 )
-NO_CSP_PATHS = ("/docs", "/redoc")
+NO_CSP_PATHS: tuple[str, ...] = ()
 CORS_PREFIX = "/api/v1/"
 CORS_HEADERS = "authorization, content-type, x-kefu-tenant"
 CORS_METHODS = "GET, POST, PUT, DELETE, OPTIONS"
