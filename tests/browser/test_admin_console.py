@@ -182,9 +182,11 @@ def test_api_docs_work_offline_with_the_signed_in_session(
         errors: list[str] = []
         page.on(
             "console",
-            lambda m: errors.append(m.text)
-            if m.type == "error" and page.url.startswith(f"{base}/docs")
-            else None,
+            lambda m: (
+                errors.append(m.text)
+                if m.type == "error" and page.url.startswith(f"{base}/docs")
+                else None
+            ),
         )
         page.goto(f"{base}/console/login")
         page.get_by_test_id("console-login-email").fill("admin@demo.kefu.local")
