@@ -31,6 +31,7 @@ BODIES: dict[tuple[str, str], dict[str, Any] | None] = {
     ("GET", "/api/v1/customers/{customer_id}"): None,
     ("GET", "/api/v1/customers/{customer_id}/orders"): None,
     ("GET", "/api/v1/orders/{order_no}"): None,
+    ("POST", "/api/v1/orders/{order_no}/refresh"): {},
     ("GET", "/api/v1/attachments/{attachment_id}"): None,
     ("DELETE", "/api/v1/tokens/{token_id}"): None,
     ("GET", "/api/v1/tickets/{conversation_id}/transcript"): None,
@@ -64,6 +65,8 @@ CAPABILITY_URLS: set[tuple[str, str]] = {
     ("POST", "/help/{slug}/t/{token}/escalate"),
     ("GET", "/help/{slug}/t/{token}/transcript"),
     ("GET", "/help/{slug}/t/{token}/files/{attachment_id}"),
+    # signed by the tenant's marketplace secret (tests/api/test_order_sync.py)
+    ("POST", "/api/v1/hooks/orders/{tenant_slug}/{kind}"),
 }
 
 # pages whose only parameter is the tenant's own slug (no object of another tenant to name)
@@ -228,7 +231,8 @@ def test_capability_urls_refuse_tampered_tokens(
 ) -> None:
     bogus = "v1." + "A" * 40 + ".bogus"
     for method, path in sorted(CAPABILITY_URLS):
-        url = fill(path, {**b_objects, "token": bogus})
+        objects = {**b_objects, "token": bogus, "tenant_slug": world.slug, "kind": "dujiao_next"}
+        url = fill(path, objects)
         r = client.request(method, url, json={} if method == "POST" else None)
         assert r.status_code in (400, 401, 403, 404, 422), f"{method} {url}: {r.status_code}"
         assert r.status_code != 200

@@ -116,6 +116,18 @@ def samples(alice_id: int) -> list[Sample]:
                codes=("escalation_requested", "first_response")),
         Sample(EventType.RATING, "回复很快", {"score": 5, "tags": ["回复及时"]}, "★★★★★",
                "★★★★★", AuthorType.CUSTOMER),
+        Sample(EventType.ORDER_UPDATE, "", {"order_no": "DJ202612020001", "from": "failed",
+                                            "to": "refunded", "upstream_status": "refunded",
+                                            "source": "webhook", "marketplace": "dujiao_next"},
+               "失败 → 已退款", "已退款", codes=("failed", "refunded", "webhook")),
+        Sample(EventType.CARD_CODES, "", {"order_no": "DJ202612020001", "action": "revealed",
+                                          "count": 2, "author": author},
+               "查看了订单 DJ202612020001 的卡密", author=AuthorType.AGENT,
+               visibility=internal, codes=("revealed",)),
+        Sample(EventType.CARD_CODES, "", {"order_no": "DJ202612020001", "action": "resent",
+                                          "count": 2, "sent_to": "b***@example.com"},
+               "重新发送至 b***@example.com", "重新发送至 b***@example.com",
+               codes=("resent",)),
     ]  # fmt: skip
 
 

@@ -10,7 +10,8 @@ from sqlalchemy import select
 
 from kefu.actions.context import Actor, ActorKind, Kefu, transaction
 from kefu.actions.opening import set_customer_contact
-from kefu.domain.vocabulary import OrderStatus, PhoneNumber
+from kefu.actions.order_sync import record_order_change
+from kefu.domain.vocabulary import OrderStatus, OrderUpdateSource, PhoneNumber
 from kefu.errors import Forbidden, InvalidInput, NotFound
 from kefu.storage.models import Customer, Merchant, Order
 
@@ -115,6 +116,7 @@ async def do_upsert_order(kefu: Kefu, actor: Actor, data: OrderUpsert) -> Order:
                 )
             )
         ).scalar_one_or_none()
+        previous = None if order is None else order.status
         if order is None:
             order = Order(
                 tenant_id=actor.tenant_id,
@@ -132,4 +134,5 @@ async def do_upsert_order(kefu: Kefu, actor: Actor, data: OrderUpsert) -> Order:
         order.delivered_at = data.delivered_at
         order.updated_at = tx.now
         await tx.session.flush()
+        await record_order_change(tx, order, previous, source=OrderUpdateSource.API)
         return order

@@ -17,6 +17,7 @@ from pydantic import ValidationError
 from kefu.actions.access import access_tenant
 from kefu.actions.audit import record_settings_changes
 from kefu.actions.context import Actor, ActorKind, Kefu, Role, transaction
+from kefu.actions.order_source import seal_order_source
 from kefu.domain.tenant_settings import SETTINGS_VERSION, TenantSettings, parse_tenant_settings
 from kefu.errors import Forbidden, InvalidInput
 
@@ -91,6 +92,7 @@ async def do_update_tenant_settings(
         tenant = await access_tenant(tx.session, actor)
         before = parse_tenant_settings(tenant.settings).stored()
         typed = check_tenant_settings(tenant.settings, changes)
+        typed = seal_order_source(kefu, actor.tenant_id, typed)  # no secret rests in clear
         tenant.settings = typed.stored()
         await record_settings_changes(kefu, tx.session, actor, before, tenant.settings)
     return typed

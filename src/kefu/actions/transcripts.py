@@ -67,7 +67,11 @@ def _author(event: Event, agents: dict[int, Agent]) -> str:
 def _public_data(event: Event, files: dict[int, list[Attachment]]) -> dict[str, Any]:
     data = event.data or {}
     out: dict[str, Any] = {}
-    for key in ("from", "to", "score", "tags", "name", "agent_no", "to_department_name", "kind"):
+    keys: tuple[str, ...] = ("from", "to", "score", "tags", "name", "agent_no")
+    keys += ("to_department_name", "kind")
+    if event.type in ("order_update", "card_codes"):
+        keys += ("order_no", "source", "action", "count", "sent_to")
+    for key in keys:
         if key in data:
             out[key] = data[key]
     if event.id in files:

@@ -97,6 +97,8 @@ class EventType(StrEnum):
     SLA_WARNING = "sla_warning"
     SLA_BREACH = "sla_breach"
     RATING = "rating"
+    ORDER_UPDATE = "order_update"  # an order linked to the conversation changed
+    CARD_CODES = "card_codes"  # an agent revealed / the customer was re-sent card codes
 
 
 class Visibility(StrEnum):

@@ -17,6 +17,7 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from kefu.domain.conversation_state import EventType
+from kefu.domain.vocabulary import MarketplaceKind, OrderStatus, OrderUpdateSource
 from kefu.errors import KefuError
 
 Text = Annotated[str, Field(max_length=2000)]
@@ -154,6 +155,31 @@ class RatingData(_Payload):
     tags: list[Annotated[str, Field(max_length=20)]] = []
 
 
+class OrderUpdateData(_Payload):
+    """An order linked to the conversation changed status (webhook, poll, refresh, API,
+    a refund or re-issue kefu sent). Public: the customer reads "订单 … 已退款"."""
+
+    order_no: Code
+    to: OrderStatus
+    from_: OrderStatus | None = Field(default=None, alias="from")
+    upstream_status: Code = ""
+    source: OrderUpdateSource
+    marketplace: MarketplaceKind | None = None
+
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+
+
+class CardCodesData(_Payload):
+    """Card codes handled deliberately: ``revealed`` to an agent (internal; the codes are
+    never in the event) or ``resent`` to the order's contact (public, masked address)."""
+
+    order_no: Code
+    action: Literal["revealed", "resent"]
+    count: Annotated[int, Field(ge=0, le=1000)]
+    author: AuthorRef | None = None
+    sent_to: Annotated[str, Field(max_length=254)] | None = None  # masked address
+
+
 PAYLOADS: dict[EventType, type[_Payload]] = {
     EventType.MESSAGE: MessageData,
     EventType.BOT_TURN: BotTurnData,
@@ -165,6 +191,8 @@ PAYLOADS: dict[EventType, type[_Payload]] = {
     EventType.SLA_WARNING: SlaWarningData,
     EventType.SLA_BREACH: SlaBreachData,
     EventType.RATING: RatingData,
+    EventType.ORDER_UPDATE: OrderUpdateData,
+    EventType.CARD_CODES: CardCodesData,
 }
 
 

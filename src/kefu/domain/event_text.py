@@ -124,6 +124,28 @@ def wire_text(type_: str, data: Mapping[str, Any] | None, body: str, visibility:
     return event_line(type_, data, body, audience=audience)
 
 
+def _order_update(d: Mapping[str, Any], staff: bool) -> str:
+    number, to = d.get("order_no") or "", label("order_status", d.get("to"))
+    if not staff:
+        return f"订单 {number} {to}" if to.startswith("已") else f"订单 {number}：{to}"
+    line = f"订单 {number}：{to}"
+    if d.get("from"):
+        line = f"订单 {number}：{label('order_status', d.get('from'))} → {to}"
+    return line + f"（{label('order_update_source', d.get('source'))}）"
+
+
+def _card_codes(d: Mapping[str, Any], staff: bool) -> str | None:
+    number, count = d.get("order_no") or "", int(d.get("count") or 0)
+    if d.get("action") == "resent":
+        to = d.get("sent_to") or "下单邮箱"
+        return f"订单 {number} 的卡密已重新发送至 {to}"
+    if not staff:
+        return None
+    who = d.get("author") or {}
+    name = f"{who.get('name') or '客服'}（工号 {who.get('agent_no') or '—'}）"
+    return f"{name} 查看了订单 {number} 的卡密（{count} 条）"
+
+
 def event_line(
     type_: str,
     data: Mapping[str, Any] | None,
@@ -170,6 +192,10 @@ def event_line(
         return _sla_warning(d, zone) if staff else None
     if kind is EventType.SLA_BREACH:
         return _sla_breach(d, body, audience, zone, author_type)
+    if kind is EventType.ORDER_UPDATE:
+        return _order_update(d, staff)
+    if kind is EventType.CARD_CODES:
+        return _card_codes(d, staff)
     if kind is not EventType.RATING:
         return None if audience == "customer" else "系统事件"
     score = int(d.get("score") or 0)

@@ -22,6 +22,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from kefu.domain.business_calendar import BusinessCalendar, TimeRange
 from kefu.domain.canned_answers import CannedAnswer
 from kefu.domain.sla import DEFAULT_COMPLEX_CATEGORIES, SlaPolicy
+from kefu.domain.vocabulary import MarketplaceKind
 from kefu.errors import KefuError
 
 log = logging.getLogger(__name__)
@@ -203,6 +204,25 @@ class RoutingSettings(_Model):
         return timedelta(seconds=self.reassign_grace_seconds)
 
 
+class OrderSourceSettings(_Model):
+    """Where this tenant's orders live and how kefu talks to it (docs/orders.md).
+
+    ``api_secret`` and ``hook_token`` are stored sealed (domain/sealed_secrets.py): the
+    write action seals what an admin typed; reading the settings returns the sealed text,
+    which is useless without the server secret and may be sent back unchanged."""
+
+    kind: MarketplaceKind
+    #: the marketplace's base URL (kefu_api, dujiao_next; dujiaoka: its site, for look-ups)
+    base_url: Annotated[str, Field(max_length=500, pattern=r"^https?://[^\s/$.?#][^\s]*$")]
+    api_key: Annotated[str, Field(max_length=200)] = ""
+    api_secret: Annotated[str, Field(max_length=2000)] = ""
+    #: dujiaoka: the secret part of the api_hook URL kefu gives the site
+    hook_token: Annotated[str, Field(max_length=2000)] = ""
+    #: how often open orders are looked up again (the webhook's fallback); 0 = never
+    poll_minutes: Annotated[int, Field(ge=0, le=24 * 60)] = 10
+    timeout_seconds: Annotated[float, Field(gt=0, le=60)] = 5.0
+
+
 class TenantSettings(_Model):
     version: Literal[1] = 1
     #: Official contact points (the bot's 官方渠道核验, the help center, the widget).
@@ -225,6 +245,8 @@ class TenantSettings(_Model):
     mail_from: Annotated[str, Field(max_length=254)] | None = None
     #: The console's canned answers (None: the built-in seven, domain/canned_answers.py).
     canned_answers: Annotated[list[CannedAnswer], Field(max_length=500)] | None = None
+    #: The marketplace this tenant's orders come from (None: only the upsert API).
+    order_source: OrderSourceSettings | None = None
 
     @field_validator("department_routes")
     @classmethod

@@ -138,6 +138,22 @@ ORDER_STATUS: dict[str, dict[str, str]] = {
         "zh": "已退款，款项已原路退回，请查看支付账户",
         "en": "refunded to the account you paid from",
     },
+    "partially_delivered": {
+        "zh": "部分已发货，其余仍在处理中，预计 {eta} 分钟内发完",
+        "en": "partly delivered; the rest is still being processed (within {eta} minutes)",
+    },
+    "abnormal": {
+        "zh": "状态异常，需要人工核实，请点“转人工”，客服会为您查明",
+        "en": "flagged by the shop for a manual check; choose “human agent” and we will look",
+    },
+    "partially_refunded": {
+        "zh": "已部分退款，退款部分已原路退回，请查看支付账户",
+        "en": "partly refunded; the refunded part went back to the account you paid from",
+    },
+    "expired": {
+        "zh": "已过期（未在时限内支付），未扣款；如已付款请转人工",
+        "en": "expired (not paid in time), nothing was charged; if you did pay, ask an agent",
+    },
     "not_found": {
         "zh": "在您当前登录的账号下查不到，请核对订单号（KM 开头）是否完整；如果是您的订单，"
         "请点“验证订单”用订单号和手机尾号验证身份后再查，或转人工",

@@ -26,6 +26,7 @@ from kefu.web import admin, api_docs, console, console_callbacks, helpcenter, op
 from kefu.web.api import (
     conversations,
     knowledge,
+    order_hooks,
     people,
     queue,
     sessions,
@@ -101,6 +102,7 @@ def create_app(
     app.include_router(sessions.router)
     app.include_router(conversations.router)
     app.include_router(people.router)
+    app.include_router(order_hooks.router)
     app.include_router(widget_api.router)
     app.include_router(knowledge.router)
     app.include_router(queue.router)

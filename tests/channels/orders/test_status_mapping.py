@@ -67,3 +67,10 @@ def test_status_properties() -> None:
     assert not OrderStatus.EXPIRED.paid and not OrderStatus.PENDING_PAYMENT.paid
     assert OrderStatus.COMPLETED.delivered_something
     assert not OrderStatus.FAILED.delivered_something
+
+
+def test_the_bot_has_words_for_every_status() -> None:
+    from kefu.nlu.replies import ORDER_STATUS
+
+    missing = {s.value for s in OrderStatus} - set(ORDER_STATUS)
+    assert not missing, f"the bot cannot describe {missing}"

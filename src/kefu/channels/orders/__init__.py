@@ -10,7 +10,6 @@ from kefu.channels.orders.adapter import (
     AdapterUnsupported,
     Capability,
     EventBatch,
-    MarketplaceKind,
     OrderAdapter,
     OrderAdapterError,
     OrderEvent,
@@ -22,6 +21,7 @@ from kefu.channels.orders.adapter import (
     WebhookRejected,
 )
 from kefu.channels.orders.status_mapping import normalise_status
+from kefu.domain.vocabulary import MarketplaceKind
 
 __all__ = [
     "AdapterRejected",

@@ -23,7 +23,7 @@ from decimal import Decimal
 from enum import StrEnum
 from typing import Protocol, runtime_checkable
 
-from kefu.domain.vocabulary import OrderStatus, RefundRoute
+from kefu.domain.vocabulary import MarketplaceKind, OrderStatus, RefundRoute
 
 
 class Capability(StrEnum):
@@ -33,14 +33,6 @@ class Capability(StrEnum):
     REFUND = "refund"
     REISSUE = "reissue"
     CARD_CODES = "card_codes"  # lookup returns the delivered codes (fetched on demand)
-
-
-class MarketplaceKind(StrEnum):
-    """Which protocol a tenant's order source speaks (TenantSettings.order_source.kind)."""
-
-    KEFU_API = "kefu_api"
-    DUJIAO_NEXT = "dujiao_next"
-    DUJIAOKA = "dujiaoka"
 
 
 @dataclass(frozen=True, slots=True)

@@ -24,7 +24,6 @@ from kefu.channels.orders.adapter import (
     AdapterRejected,
     Capability,
     EventBatch,
-    MarketplaceKind,
     OrderEvent,
     OrderSnapshot,
     RefundRequest,
@@ -35,7 +34,7 @@ from kefu.channels.orders.adapter import (
 )
 from kefu.channels.orders.http_calls import Sleep, send_with_retries
 from kefu.channels.orders.status_mapping import normalise_status
-from kefu.domain.vocabulary import RefundRoute
+from kefu.domain.vocabulary import MarketplaceKind, RefundRoute
 
 HEADER_KEY = "Dujiao-Next-Api-Key"
 HEADER_TIMESTAMP = "Dujiao-Next-Timestamp"

@@ -7,8 +7,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from types import MappingProxyType
 
-from kefu.channels.orders.adapter import MarketplaceKind
-from kefu.domain.vocabulary import OrderStatus
+from kefu.domain.vocabulary import MarketplaceKind, OrderStatus
 
 S = OrderStatus
 

@@ -22,7 +22,15 @@ from kefu.domain.vocabulary.categories import (
     category_label,
 )
 from kefu.domain.vocabulary.phone import PhoneNumber, mask_phone
-from kefu.domain.vocabulary.terms import Channel, OrderStatus, Presence, PromiseKind, RefundRoute
+from kefu.domain.vocabulary.terms import (
+    Channel,
+    MarketplaceKind,
+    OrderStatus,
+    OrderUpdateSource,
+    Presence,
+    PromiseKind,
+    RefundRoute,
+)
 
 __all__ = [
     "CATEGORIES",
@@ -33,7 +41,9 @@ __all__ = [
     "Channel",
     "Department",
     "FormCategory",
+    "MarketplaceKind",
     "OrderStatus",
+    "OrderUpdateSource",
     "PhoneNumber",
     "Presence",
     "PromiseKind",

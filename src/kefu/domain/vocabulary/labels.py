@@ -16,7 +16,9 @@ from kefu.domain.conversation_state import STATUS_LABELS_ZH, AuthorType, EventTy
 from kefu.domain.vocabulary.categories import CATEGORIES, Department, Urgency
 from kefu.domain.vocabulary.terms import (
     Channel,
+    MarketplaceKind,
     OrderStatus,
+    OrderUpdateSource,
     Presence,
     PromiseKind,
     RefundRoute,
@@ -56,6 +58,19 @@ TABLES: dict[str, dict[str, Pair]] = {
         OrderStatus.REFUNDED: ("已退款", "Refunded"),
         OrderStatus.CANCELLED: ("已取消", "Cancelled"),
         OrderStatus.EXPIRED: ("已过期", "Expired"),
+    },
+    "marketplace": {
+        MarketplaceKind.KEFU_API: ("kefu 订单接口", "kefu order API"),
+        MarketplaceKind.DUJIAO_NEXT: ("独角数卡 Next", "dujiao-next"),
+        MarketplaceKind.DUJIAOKA: ("独角数卡", "dujiaoka"),
+    },
+    "order_update_source": {
+        OrderUpdateSource.WEBHOOK: ("订单系统推送", "pushed by the marketplace"),
+        OrderUpdateSource.POLL: ("定时查询", "polled"),
+        OrderUpdateSource.LOOKUP: ("刷新订单", "refreshed"),
+        OrderUpdateSource.API: ("订单接口", "order API"),
+        OrderUpdateSource.REFUND: ("退款", "refund"),
+        OrderUpdateSource.REISSUE: ("补发", "re-issue"),
     },
     "refund_route": {
         RefundRoute.ORIGINAL: ("原路退回", "Back to the original payment"),
@@ -108,6 +123,8 @@ TABLES: dict[str, dict[str, Pair]] = {
         EventType.SLA_WARNING: ("即将超时", "SLA warning"),
         EventType.SLA_BREACH: ("已超时", "SLA breached"),
         EventType.RATING: ("评价", "Rating"),
+        EventType.ORDER_UPDATE: ("订单更新", "Order update"),
+        EventType.CARD_CODES: ("卡密", "Card codes"),
     },
     "sla_clock": {
         "first_response": ("首次响应", "First response"),

@@ -89,6 +89,25 @@ class RefundRoute(StrEnum):
     BALANCE = "balance"
 
 
+class MarketplaceKind(StrEnum):
+    """Which protocol a tenant's order source speaks (TenantSettings.order_source.kind)."""
+
+    KEFU_API = "kefu_api"
+    DUJIAO_NEXT = "dujiao_next"
+    DUJIAOKA = "dujiaoka"
+
+
+class OrderUpdateSource(StrEnum):
+    """How kefu learnt of an order change (order_update events)."""
+
+    WEBHOOK = "webhook"  # the marketplace pushed it
+    POLL = "poll"  # kefu asked (fallback)
+    LOOKUP = "lookup"  # an agent or the bot refreshed the order
+    API = "api"  # the machine upsert API (PUT /api/v1/orders)
+    REFUND = "refund"  # a refund kefu sent through the adapter
+    REISSUE = "reissue"
+
+
 class PromiseKind(StrEnum):
     """Which first-response promise applies: chat 10 分钟, message 30 分钟, call-back 1 小时."""
 

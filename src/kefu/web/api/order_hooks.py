@@ -1,0 +1,44 @@
+"""Marketplace callbacks (signed / secret URL) and the order refresh (docs/orders.md)."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Path, Request
+from pydantic import BaseModel
+
+from kefu.actions import order_sync
+from kefu.web.api.schemas import ERROR_RESPONSES, KeyPath, OrderPublic
+from kefu.web.deps import ActorDep, KefuDep
+
+router = APIRouter(prefix="/api/v1", responses=ERROR_RESPONSES)
+MAX_HOOK_BYTES = 256 * 1024
+
+Slug = Annotated[str, Path(min_length=1, max_length=64, pattern=r"^[a-z0-9][a-z0-9_-]*$")]
+Kind = Annotated[str, Path(pattern=r"^(kefu_api|dujiao_next)$")]
+
+
+class HookAccepted(BaseModel):
+    ok: bool = True
+    applied: int
+
+
+@router.post("/hooks/orders/{tenant_slug}/{kind}", tags=["orders"])
+async def order_callback(
+    tenant_slug: Slug, kind: Kind, request: Request, kefu: KefuDep
+) -> HookAccepted:
+    """A marketplace pushes an order event, signed with the tenant's order-source secret.
+    401 when the signature, key or clock does not hold; nothing is written then."""
+    body = await request.body()
+    if len(body) > MAX_HOOK_BYTES:
+        raise order_sync.HookTooLarge()
+    applied = await order_sync.do_receive_order_webhook(
+        kefu, tenant_slug, kind, dict(request.headers), request.url.path, body
+    )
+    return HookAccepted(applied=applied)
+
+
+@router.post("/orders/{order_no}/refresh", tags=["orders"])
+async def refresh_order(order_no: KeyPath, kefu: KefuDep, actor: ActorDep) -> OrderPublic:
+    """Ask the marketplace for the order now (staff, machine tokens)."""
+    return OrderPublic.build(await order_sync.do_refresh_order(kefu, actor, order_no))
