@@ -14,7 +14,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select
 
 from kefu.marketplace_fakes.dujiao_next import FakeDujiaoNext, FakeOrder
-from kefu.storage.models import Tenant
+from kefu.storage.models import AuditEntry, Tenant
 from tests.api.conftest import kefu_of
 from tests.livesrv import live_server
 from tests.world import As, World
@@ -63,7 +63,14 @@ def stored_settings(client: TestClient, tenant_id: int) -> dict[str, Any]:
             raw = (
                 await session.execute(select(Tenant.settings).where(Tenant.id == tenant_id))
             ).scalar_one()
-            return dict(raw)
+            audit = (
+                await session.execute(
+                    select(AuditEntry.before, AuditEntry.after).where(
+                        AuditEntry.tenant_id == tenant_id
+                    )
+                )
+            ).all()
+            return {**dict(raw), "_audit": [list(row) for row in audit]}
 
     assert client.portal is not None
     return client.portal.call(run)
@@ -95,7 +102,8 @@ def test_secret_is_sealed_at_rest(
     client: TestClient, world: World, connected: FakeDujiaoNext, admin: As
 ) -> None:
     raw = stored_settings(client, world.tenant_id)
-    assert connected.api_secret not in json.dumps(raw)
+    assert raw["_audit"], "the settings change is audited"
+    assert connected.api_secret not in json.dumps(raw)  # neither in settings nor in the audit
     assert raw["order_source"]["api_secret"].startswith("sealed:v1:")
     shown = admin.get("/api/v1/tenant/settings").json()
     assert connected.api_secret not in json.dumps(shown)
