@@ -151,3 +151,121 @@ def test_any_card_number_after_a_payment_word_is_masked(card: str, key: str) -> 
 def test_any_date_prefixed_order_number_stays_visible(order_no: str) -> None:
     assert order_no in redact(f"{order_no} 没到账").text
     assert order_no in redact(f"订单号 {order_no} 卡号在哪看").text
+
+
+# --- kinds found missing on the seen dev set, each written here in new words ---
+
+MASKED_BY_KIND = [
+    # keys typed wrong, in traditional characters or in pinyin
+    ("卡秘是 5531-0098-7714-2206 一直报错", "card_secret", "5531-0098-7714-2206"),
+    ("验正码 664021 刚收到", "sms_code", "664021"),
+    ("yanzhengma shi 309182 ma", "sms_code", "309182"),
+    ("kami 4RT8-ZZ01-MK3P-77QA wuxiao", "card_secret", "4RT8-ZZ01-MK3P-77QA"),
+    # words between the key and the value
+    ("密码我记得一直是 panda2019 没改过", "password", "panda2019"),
+    ("mima换过一次，后来设的是 qaz741wsx", "password", "qaz741wsx"),
+    ("支付密码好像是 Tt-8899 或者 tt_8899", "password", "tt_8899"),
+    ("银行发的那个码（就是最后那条）是 530118", "sms_code", "530118"),
+    ("短信里那组数字 284460 我给了对方", "sms_code", "284460"),
+    ("the code they texted me, I gave it away: 771203", "sms_code", "771203"),
+    ("那个 6 位数 445190 输了没反应", "sms_code", "445190"),
+    # card codes by their shape alone, also without any key word
+    ("这串 HJ7K-22QP-M9XD-0L5E 粘进去说查无此卡", "card_secret", "HJ7K-22QP-M9XD-0L5E"),
+    ("7712 0093 4451 6608 这组号码充不进去", "card_secret", "7712 0093 4451 6608"),
+    # the number of a prepaid card given with its password
+    ("卡号 5520 1187 3306 密码 ****** 显示错误", "card_secret", "5520 1187 3306"),
+    ("卡号 SD2026113099876 密码 ****** 充不进", "card_secret", "SD2026113099876"),
+    # a value typed in a log-in failure
+    ("我输入的是 mimi7788 啊，还是登不上", "password", "mimi7788"),
+]
+
+
+def test_secret_kinds_in_new_words() -> None:
+    for text, kind, secret in MASKED_BY_KIND:
+        r = redact(text)
+        assert kind in r.kinds, (text, r)
+        assert secret not in r.text, (text, r.text)
+
+
+KEPT_BY_KIND = [
+    "订单 D2026 1130 0077 815 还没到",
+    "单号是 D 2026 1130 0077 815",
+    "2026 1130 7788 1234 567 这单退了没",
+    "客服电话 0755-2233 4455 打不通",
+    "手机 186 2233 4455",
+    "微信 kf_helper-2026 是你们的吗",
+    "工号 KF-3301 说话很冲",
+    "my password is wrong and reset does not work",
+    "密码错误，订单号是 KM20261122000123",
+    "验证码 60 秒后可以重新获取",
+    "A1234 型号的点卡怎么用",
+    "充了 88.5 元，扣了两次 177 元",
+]
+
+
+def test_order_numbers_phones_ids_amounts_stay_in_new_words() -> None:
+    for text in KEPT_BY_KIND:
+        r = redact(text)
+        assert not r.changed, (text, r)
+
+
+_ALNUM = "ABCDEFGHJKLMNPQRSTUVWXYZ0123456789"
+
+
+@given(
+    st.lists(
+        st.text(alphabet=_ALNUM, min_size=4, max_size=4).filter(
+            lambda g: any(c.isdigit() for c in g)
+        ),
+        min_size=4,
+        max_size=4,
+    ),
+    st.sampled_from(["-", " "]),
+    st.sampled_from(["", "这个 ", "卡密：", "pin ", "粘贴了 "]),
+)
+def test_any_grouped_card_code_is_masked(groups: list[str], sep: str, prefix: str) -> None:
+    code = sep.join(groups)
+    r = redact(f"{prefix}{code} 提示无效")
+    assert code not in r.text and r.changed
+
+
+@given(
+    st.sampled_from(["密码", "密碼", "登录密码", "mima", "password"]),
+    st.sampled_from(["是 ", " 一直是 ", "好像是", "，之前设的是 ", " is ", "忘了，原来用的是 "]),
+    st.from_regex(r"[a-z]{3,8}[0-9]{2,6}", fullmatch=True),
+)
+def test_any_password_a_few_words_after_its_key_is_masked(key: str, gap: str, pw: str) -> None:
+    r = redact(f"{key}{gap}{pw} 登不上")
+    assert pw not in r.text and "password" in r.kinds
+
+
+@given(
+    st.sampled_from(["验证码", "驗證碼", "校验码", "验正码", "code", "yanzhengma"]),
+    st.sampled_from(["", "是", " 刚收到的是 ", "，对方让我报，我说了 ", " that came was "]),
+    st.from_regex(r"[1-9][0-9]{5}", fullmatch=True),
+)
+def test_any_code_near_its_key_is_masked(key: str, gap: str, code: str) -> None:
+    r = redact(f"{key}{gap}{code}")
+    assert code not in r.text and "sms_code" in r.kinds
+
+
+@given(
+    st.sampled_from(["", "D", "KM", "D "]),
+    st.from_regex(r"202[5-7](0[1-9]|1[0-2])(0[1-9]|1[0-9]|2[0-8])[0-9]{7,10}", fullmatch=True),
+    st.sampled_from([" ", "-"]),
+)
+def test_any_order_number_typed_in_groups_stays_visible(prefix: str, digits: str, sep: str) -> None:
+    grouped = sep.join(digits[i : i + 4] for i in range(0, len(digits), 4))
+    order_no = prefix + grouped
+    assert order_no in redact(f"订单 {order_no} 没到账").text
+    assert order_no in redact(f"{order_no} 卡密在哪看").text
+
+
+@given(
+    st.from_regex(r"1[3-9][0-9]{9}", fullmatch=True),
+    st.sampled_from([" ", "-"]),
+    st.sampled_from(["验证码发到 ", "手机 ", "卡密发到 ", "电话"]),
+)
+def test_any_phone_with_separators_stays_visible(phone: str, sep: str, prefix: str) -> None:
+    spaced = sep.join((phone[:3], phone[3:7], phone[7:]))
+    assert spaced in redact(f"{prefix}{spaced} 了吗").text

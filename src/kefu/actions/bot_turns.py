@@ -39,6 +39,7 @@ from kefu.nlu.intents import INTENT_CODES
 from kefu.nlu.pipeline import NluEngine, Understanding
 from kefu.nlu.policy import (
     CONFIDENCE_THRESHOLD,
+    FALLBACK_REASONS,
     HANDOFF_PAYLOAD,
     BotDecision,
     BotState,
@@ -241,6 +242,7 @@ async def _load_context(session: AsyncSession, fact: TimelineFact) -> TurnContex
         state=BotState(
             unhelpful_turns=int(bot_state.get("unhelpful_turns", 0)),
             turns=int(bot_state.get("turns", 0)),
+            fallback_streak=int(bot_state.get("fallback_streak", 0)),
             handoff_pressed=body.lower() in _HANDOFF_BODIES,
             official_channels=official_channels(settings, list(agent_nos)),
         ),
@@ -409,6 +411,11 @@ async def do_record_bot_turn(
             "unhelpful_turns": unhelpful + 1 if decision.unhelpful_feedback else unhelpful,
             "last_intent": u.intent,
             "last_reason": decision.reason,
+            "fallback_streak": (
+                int(previous.get("fallback_streak", 0)) + 1
+                if decision.reason in FALLBACK_REASONS
+                else 0
+            ),
             "lang": decision.lang,
         }
         if seq:

@@ -98,35 +98,74 @@ _SEP = (
 )
 
 _PASSWORD_KEY = (
-    r"(?:支付|登录|登陆|游戏|账号|帐号|賬號|帳號|qq|QQ|原|新)?(?:密码|密碼|口令)"
-    r"|(?<![A-Za-z])(?i:mima|password|passwd|pwd|pw)(?![A-Za-z])"
+    r"(?:支付|登录|登陆|游戏|账号|帐号|賬號|帳號|qq|QQ|原|新)?(?:密码|密碼|密马|秘码|口令)"
+    r"|(?<![A-Za-z])(?i:mima|mi ma|password|passwd|passcode|pwd|pw)(?![A-Za-z])"
+)
+# words that may stand between the key and the value ("密码一直是", "之前设的是", "印象中是")
+_PASSWORD_GAP_RE = re.compile(
+    r"[^。！？!?\n]{0,14}?(?:是|为|係|系|成|:|=|is|was|shi|用的|设的|设了|试了|试过|tried)"
+    r"(?:是|为|:)?\s*"
+)
+# a value shaped like a password: printable ASCII with a digit, or letters with a symbol
+_PASSWORD_VALUE_RE = re.compile(
+    r"(?<![!-~])(?=[!-~]*[0-9])(?=[!-~]*[A-Za-z])[!-~]{5,40}(?![!-~])"
+    r"|(?<![!-~])(?=[!-~]*[A-Za-z])(?=[!-~]*[._@#$%&*!][!-~])[A-Za-z][!-~]{5,39}(?![!-~])"
+)
+_NOT_A_PASSWORD_GAP_RE = re.compile(
+    r"订单|訂單|单号|單號|(?i:qq|order|wechat|wx|vx|id)|微信|手机|電話|电话|工号|工號|账号|帐号|賬號|网址|官网"
+)
+_ORDER_LIKE_RE = re.compile(r"^[A-Za-z]{1,3}\d{12,24}$")
+# more candidates joined to a masked one ("Lily0808 或者 lily_0808", "****** and qq778899")
+_ALTERNATE_RE = re.compile(
+    r"(?P<pre>\*{6}\s*(?:或者|或是|或|还是|和|跟|、|/|,|，|and|or)\s*)"
+    r"(?P<val>(?=[!-~]*[0-9])(?=[!-~]*[A-Za-z])[!-~]{5,40})(?![!-~])"
+)
+# "我输的是 huahua0521 ... 进不去": a typed value in a log-in failure
+_TYPED_RE = re.compile(
+    r"(?:输的是|输入的是|填的是|打的是|i typed|i entered|typed in)\s*"
+    r"(?P<val>(?=[!-~]*[0-9])(?=[!-~]*[A-Za-z])[!-~]{5,40})(?![!-~])"
+    r"(?=[^。！？!?\n]{0,24}(?:进不去|登不上|不对|错误|登录不了|登陆不了|不行|wrong|fail))"
 )
 # with an explicit separator any 4–40 printable characters; without one the value must
 # contain a digit ("密码abc123", "pwd 9988aa"), so "password reset" stays readable
 _PASSWORD_RE = re.compile(
     r"(?P<key>" + _PASSWORD_KEY + r")"
-    r"(?:" + _SEP + r"(?P<val>[!-~]{4,40})"
+    r"(?:" + _SEP + r"(?P<val>(?=[!-~]*(?:[0-9]|[a-z][A-Z]|[A-Za-z][._@#$%&*!~^+\-][A-Za-z0-9]))"
+    r"[!-~]{4,40})"
     r"|\s*(?P<val2>(?=[!-~]*\d)[!-~]{4,40}))"
 )
 _CODE_KEY = (
-    r"验证码|驗證碼|验证吗|校验码|校驗碼|动态码|動態碼|动态密码|短信码|确认码|安全码|"
-    r"(?<![A-Za-z])(?i:code|otp|sms)(?![A-Za-z])"
+    r"验证码|驗證碼|验证吗|验正码|验症码|驗正碼|校验码|校驗碼|动态码|動態碼|动态密码|短信码|确认码"
+    r"|安全码|短信(?:里|上|中)?的?(?:那串|那个|那组)?(?:数字|号码|码)|(?:发来|收到|发过来|发的)的?(?:那个)?码"
+    r"|\d\s?位(?:数字?|的码|码)|(?<![A-Za-z])(?i:code|otp|sms|yanzhengma|yzm|pin)(?![A-Za-z])"
 )
 _CODE_RE = re.compile(
     r"(?P<key>" + _CODE_KEY + r")"
-    r"[^\d。！？!?\n]{0,12}?"
+    r"(?:(?!订单|訂單|单号|單號|工号|手机|电话|(?i:qq|order|phone|tel))[^\d。！？!?\n]){0,36}?"
     r"(?<!\d)(?P<val>\d{4,8})(?![\d\-/.:年月日号元块分秒次个])"
 )
 _CODE_BEFORE_RE = re.compile(
     r"(?<![\d\-])(?P<val>\d{4,8})(?!\d)\s*(?:就是|是|这个是|为)?\s*(?:短信)?(?:" + _CODE_KEY + r")"
 )
 _CARD_SECRET_RE = re.compile(
-    r"(?P<key>卡密|卡號密碼|卡号密码|卡号和密码|充值卡密码|兑换码|兌換碼|激活码|激活碼|(?i:cd-?key))"
+    r"(?P<key>卡密|卡秘|卡蜜|卡號密碼|卡号密码|卡号和密码|充值卡密码|兑换码|兌換碼|激活码|激活碼"
+    r"|(?<![A-Za-z])(?i:cd-?key|kami|pin|redeem code|gift code)(?![A-Za-z]))"
     + r"(?:"
     + _SEP
     + r"|\s*)"
     + r"(?P<val>(?=[A-Za-z0-9\-]*\d)[A-Za-z0-9][A-Za-z0-9\-]{5,63}"
     r"(?:[\s/,，]+(?=[A-Za-z0-9\-]*\d)[A-Za-z0-9\-]{4,64})?)"
+)
+# a card code typed in groups: "7HQ2-PX9L-44RT-M0ZE", "8812 0034 5567 9921" (3+ groups of
+# 4-5 letters/digits, with digits): whatever the words around it, it is a bearer secret
+_GROUPED_CODE_RE = re.compile(
+    r"(?<![A-Za-z0-9\-])[A-Za-z0-9]{4,5}(?:[\- ][A-Za-z0-9]{4,5}){2,4}(?![A-Za-z0-9])"
+)
+# the number of a prepaid card ("卡号 1802 6655 3321 密码 …"): secret with its password
+_CARD_NUMBER_RE = re.compile(
+    r"(?P<key>卡号|卡號|(?i:card (?:no\.?|number)))\s*(?:是|为|:|：)?\s*"
+    r"(?P<val>[A-Za-z0-9](?:[ \-]?[A-Za-z0-9]){7,30})(?![A-Za-z0-9])"
+    r"(?=[^。！？!?\n]{0,6}(?:密码|密碼|卡密|pin|password))"
 )
 # digit runs: digits with single spaces or dashes between them
 _DIGIT_RUN_RE = re.compile(r"(?<![A-Za-z0-9\-])[0-9](?:[ \-]?[0-9]){12,22}[Xx]?(?![A-Za-z0-9])")
@@ -206,6 +245,65 @@ def _mask_parts(raw: str, found: list[str]) -> str:
     return " ".join(out)
 
 
+def _mask_card_numbers(text: str, found: list[str]) -> str:
+    def sub(m: re.Match[str]) -> str:
+        compact = re.sub(r"[ \-]", "", m.group("val"))
+        if compact.isdigit() and 15 <= len(compact) <= 19:
+            return m.group(0)  # a bank card: masked below, last 4 kept
+        found.append("card_secret")
+        return m.group(0)[: m.start("val") - m.start()] + MASK
+
+    return _CARD_NUMBER_RE.sub(sub, text)
+
+
+def _mask_grouped_codes(text: str, found: list[str]) -> str:
+    def sub(m: re.Match[str]) -> str:
+        raw = m.group(0)
+        groups = re.split(r"[ \-]", raw)
+        compact = "".join(groups)
+        before = text[max(0, m.start() - 12) : m.start()]
+        if _ORDER_CONTEXT_RE.search(before[-8:]) or _DATE_PREFIX_RE.match(
+            compact.lstrip("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz")
+        ):
+            return raw  # an order number typed in groups
+        if sum(any(c.isdigit() for c in g) for g in groups) < 2:
+            return raw  # words, not a code
+        if " " in raw and any(c.islower() for c in raw):
+            return raw  # a sentence with numbers in it
+        if compact.isdigit():
+            if len(compact) != 16 or _MOBILE_RE.match(compact):
+                return raw
+            if compact[0] in "3456" or luhn_ok(compact) or _PAYMENT_CONTEXT_RE.search(before):
+                return raw  # a bank card: masked below, last 4 kept
+        found.append("card_secret")
+        return MASK
+
+    return _GROUPED_CODE_RE.sub(sub, text)
+
+
+def _mask_passwords_in_context(text: str, found: list[str]) -> str:
+    """Passwords a few words after the key, alternates of a masked one, typed values."""
+    out: list[str] = []
+    pos = 0
+    for key in re.finditer(_PASSWORD_KEY, text):
+        if key.start() < pos:
+            continue
+        gap = _PASSWORD_GAP_RE.match(text, key.end())
+        start = gap.end() if gap else key.end()
+        if gap is not None and _NOT_A_PASSWORD_GAP_RE.search(gap.group(0)):
+            continue  # "密码错误，订单号是 …": the value belongs to another word
+        value = _PASSWORD_VALUE_RE.match(text, start)
+        if value is None or MASK in value.group(0) or _ORDER_LIKE_RE.match(value.group(0)):
+            continue
+        out.append(text[pos : value.start()] + MASK)
+        pos = value.end()
+        found.append("password")
+    text = "".join(out) + text[pos:]
+    for pattern in (_ALTERNATE_RE, _TYPED_RE):
+        text = _mask_key_value(pattern, "password", text, found)
+    return text
+
+
 def redact(text: str) -> Redaction:
     """Mask secrets in ``text``; return the masked text and the kinds masked (in order)."""
     if not text:
@@ -213,7 +311,10 @@ def redact(text: str) -> Redaction:
     out = text.translate(_FULLWIDTH)
     found: list[str] = []
     out = _mask_key_value(_CARD_SECRET_RE, "card_secret", out, found)
+    out = _mask_card_numbers(out, found)
+    out = _mask_grouped_codes(out, found)
     out = _mask_key_value(_PASSWORD_RE, "password", out, found)
+    out = _mask_passwords_in_context(out, found)
     out = _mask_key_value(_CODE_RE, "sms_code", out, found)
     out = _mask_key_value(_CODE_BEFORE_RE, "sms_code", out, found)
     out = _mask_numbers(out, found)

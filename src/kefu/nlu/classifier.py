@@ -38,7 +38,7 @@ import numpy as np
 
 from kefu.nlu.encoder import EmbeddingCache, Encoder, default_encoder
 from kefu.nlu.features import char_view, features, word_view
-from kefu.nlu.intent_rules import RULES, rule_intent
+from kefu.nlu.intent_rules import RULES, asks_about_process, rule_intent
 from kefu.nlu.normalise import normalise
 from kefu.nlu.segment import cache_dir
 
@@ -61,6 +61,13 @@ DENSE_WEIGHT = 3.0  # chosen on a held-out voice (templates -> gamers), not on e
 C_VALUE = 10.0
 SECURITY_DOUBT = 0.15
 _FEATURE_CODE = ("features.py", "entities.py", "normalise.py", "segment.py")
+
+
+#: The locked-account keyword rule yields to a model this sure of another intent.
+MODEL_OVER_KEYWORD = 0.9
+#: A question about the process ("是不是要人工处理") takes the model's second intent when
+#: it has at least this probability.
+PROCESS_SECOND = 0.2
 
 
 @dataclass(frozen=True, slots=True)
@@ -271,6 +278,17 @@ class IntentClassifier:
             # "cannot log in" with signs of someone else: a missed theft costs more than an
             # urgent handoff too many
             rule = "account_security"
+        if rule == "account_access" and ranked[0][0] != rule and ranked[0][1] >= MODEL_OVER_KEYWORD:
+            rule = None  # "提现被冻结了吗" is about the withdrawal the model is sure of
+        if (
+            rule is None
+            and ranked[0][0] in ("human_agent", "complaint")
+            and ranked[1][1] >= PROCESS_SECOND
+            and asks_about_process(normalised)
+        ):
+            # asking whether a person is needed is not asking for one: the topic answers
+            ranked = [ranked[1], ranked[0], *ranked[2:]]
+            top = tuple((i, round(p, 4)) for i, p in ranked[:3])
         if rule is not None and rule in self.intents:
             prob = dict(ranked).get(rule, 0.0)
             top = ((rule, round(max(prob, 0.95), 4)), *(kv for kv in top if kv[0] != rule))

@@ -78,6 +78,12 @@ _ORDER_PLAIN_RE = re.compile(
     r"(?:订单号?|单号|流水号|交易号|订单编号|order\s*(?:no\.?|number|#)?)\s*(?:是|为|:|：|#)?\s*"
     r"(?P<no>\d(?:[ \-]?\d){11,23})(?!\d)"
 )
+# typed in groups: "D2026 1201 0099 001", "D 2026 1128 0045 671", "2026 1123 4567 8901 234"
+_ORDER_SPACED_RE = re.compile(
+    r"(?<![a-z0-9_\-])(?!qq|kf|vx|wx|id|tel|no)(?P<p>[a-z]{1,3})?[ \-]?"
+    r"(?P<d>20[2-3]\d(?:[ \-]?\d){8,20})(?![\d\-])"
+)
+_DATE8_RE = re.compile(r"20[2-3]\d(?:0[1-9]|1[0-2])(?:0[1-9]|[12]\d|3[01])")
 _ORDER_DATED_RE = re.compile(
     r"(?<![a-z0-9\-])(?P<no>20[2-3]\d(?:0[1-9]|1[0-2])(?:0[1-9]|[12]\d|3[01])\d{8,16})(?!\d)"
 )
@@ -168,6 +174,15 @@ def extract_entities(text: str) -> list[Entity]:
         add("order_no", re.sub(r"[ \-]", "", m.group("no")), m.start("no"), m.end("no"))
     for m in _ORDER_DATED_RE.finditer(text):
         add("order_no", m.group("no"), m.start("no"), m.end("no"))
+    for m in _ORDER_SPACED_RE.finditer(text):
+        digits = re.sub(r"[ \-]", "", m.group("d"))
+        prefixed = m.group("p") is not None
+        if not (12 <= len(digits) <= 24 and _DATE8_RE.match(digits)):
+            continue
+        if not prefixed and len(digits) < 16:
+            continue
+        value = (m.group("p") or "").upper() + digits
+        add("order_no", value, m.start("p") if m.group("p") else m.start("d"), m.end("d"))
     for m in _SITE_RE.finditer(text):
         add("website", m.group(0).rstrip("./"), m.start(), m.end())
     for m in _AGENT_RE.finditer(text):

@@ -21,7 +21,12 @@ from typing import Any
 from kefu.nlu.normalise import normalise
 from kefu.nlu.segment import cache_dir
 
-__all__ = ["FEEDBACK_THRESHOLD", "FeedbackDetector", "load_unhelpful_phrasings"]
+__all__ = [
+    "FEEDBACK_THRESHOLD",
+    "FeedbackDetector",
+    "load_unhelpful_phrasings",
+    "refers_back",
+]
 
 FEEDBACK_VERSION = "feedback-v1"
 FEEDBACK_THRESHOLD = 0.5
@@ -33,9 +38,26 @@ _LEXICON = re.compile(
     r"^[?？!！.。\s]+$|没用|没有用|没啥用|不管用|没解决|没有解决|答非所问|牛头不对马嘴|驴唇不对马嘴"
     r"|等于没说|等于白说|跟没说一样|白说|白问|废话|不是我(?:要|想)?问的|我问的不是|不是这个"
     r"|还是不行|还是没|试过了|没帮助|帮不上|鸡同鸭讲|对牛弹琴|文不对题|不相关|没关系吧"
+    r"|搞不定|解决不了|没法解决|还是不会|还是不懂"
+    r"|你(?:说|讲|让我(?:点|找|弄))的.{0,12}(?:没有|找不到|不存在|不行|没用)"
+    r"|(?:照|按)(?:着)?你(?:说|讲)的.{0,10}(?:不行|没用|还是|没反应)|没得用|莫得用|不顶用"
+    r"|mei ?(?:you ?)?yong|bu ?guan ?yong|mei ?jie ?jue|hai ?shi ?bu ?xing|gao ?bu ?ding"
+    r"|(?:cannot|can'?t|could ?n[o']?t|did ?n[o']?t|does ?n[o']?t) (?:solve|fix|answer)"
+    r"|not solved|still (?:cannot|can'?t|stuck|broken)|no use|not useful"
     r"|not helpful|unhelpful|useless|(?:doesn|didn|does not|did not)'?t? help|not what i asked"
     r"|wrong answer|irrelevant|already tried|still not|still doesn|pointless|nonsense"
 )
+
+
+# "I asked before / again": a first message can report an earlier answer that failed
+_REFERS_BACK = re.compile(
+    r"刚才|刚刚|之前|上次|前面|早上|昨天|又|再次|问过|说过|already|again|before|last time"
+    r"|gang ?cai|zhi ?qian|you ?lai"
+)
+
+
+def refers_back(normalised: str) -> bool:
+    return bool(_REFERS_BACK.search(normalised))
 
 
 def load_unhelpful_phrasings() -> list[str]:

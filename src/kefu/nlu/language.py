@@ -20,6 +20,7 @@ _FINALS = (
     "|ia|ie|iu|ua|uo|ui|ue|ve|a|o|e|i|u|v)"
 )
 _PINYIN_RE = re.compile(f"^(?:{_INITIALS}{_FINALS})+$")
+_INITIALS_ONLY_RE = re.compile(r"^[bcdfghjklmnpqrstwxz]{1,4}$")
 # Short English words that also split into pinyin syllables.
 _ENGLISH = frozenset(
     """a an the i me my we our you your he she it is are was were be been am do does did
@@ -43,6 +44,8 @@ def detect_language(text: str, hint: str | None = None) -> str:
         return "zh"
     words = [w.lower() for w in _WORD_RE.findall(text or "")]
     words = [w for w in words if w not in ("qq", "vx", "wx", "km", "vip", "id", "app", "ok")]
+    # pinyin initials ("rg" 人工, "zrg", "tk" 退款) are no language: the hint decides
+    words = [w for w in words if not _INITIALS_ONLY_RE.match(w)]
     if not words:
         return fallback
     english = sum(1 for w in words if w in _ENGLISH or not is_pinyin_word(w))

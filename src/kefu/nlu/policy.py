@@ -28,13 +28,14 @@ from typing import Any
 
 from kefu.nlu.channel_check import OfficialChannel, channel_verdicts, named_contacts
 from kefu.nlu.entities import first
-from kefu.nlu.feedback import FEEDBACK_THRESHOLD
+from kefu.nlu.feedback import FEEDBACK_THRESHOLD, refers_back
 from kefu.nlu.pipeline import Understanding
 from kefu.nlu.replies import ORDER_STATUS, quick_reply_label, say
 from kefu.nlu.retrieve import Article, KnowledgeIndex
 
 __all__ = [
     "CONFIDENCE_THRESHOLD",
+    "FALLBACK_REASONS",
     "HANDOFF_PAYLOAD",
     "NEVER_ASK",
     "SECRET_WARNING",
@@ -50,6 +51,16 @@ __all__ = [
 
 #: Below this calibrated confidence the bot does not guess (rule 10).
 CONFIDENCE_THRESHOLD = 0.5
+#: The model alone (no rule) must be this sure before an urgent security handoff; below
+#: it the bot asks, with 账号被盗 as the first choice (small talk read as theft at 0.3-0.55
+#: sent contented customers to the urgent queue).
+SECURITY_MODEL_THRESHOLD = 0.6
+#: A message this strongly "did not help" and this short is feedback, not a new question.
+_PURE_FEEDBACK = 0.9
+_PURE_FEEDBACK_LEN = 14
+#: Replies that did not answer: a third one in a row hands over (the bot never loops).
+FALLBACK_REASONS = frozenset({"out_of_scope", "unsure", "unhelpful_once", "no_answer"})
+MAX_FALLBACKS = 2
 NEVER_ASK = say("never_ask", "zh")
 SECRET_WARNING = say("secret_warning", "zh")
 HANDOFF_PAYLOAD = "handoff"
@@ -90,6 +101,7 @@ class BotState:
     orders: tuple[OrderLookup, ...] = ()
     official_channels: tuple[OfficialChannel, ...] = ()
     turns: int = 0  # bot turns so far in this conversation
+    fallback_streak: int = 0  # bot turns in a row that did not answer (FALLBACK_REASONS)
 
     def all_orders(self) -> tuple[OrderLookup, ...]:
         if self.order is not None and self.order not in self.orders:
@@ -141,8 +153,14 @@ def _feedback_qr(lang: str) -> tuple[QuickReply, ...]:
     )
 
 
-def _topics_qr(lang: str, first_codes: tuple[str, ...] = ()) -> tuple[QuickReply, ...]:
-    codes = [c for c in first_codes if c not in _NO_ANSWER_INTENTS and c != "account_security"]
+def _topics_qr(
+    lang: str, first_codes: tuple[str, ...] = (), *, allow_security: bool = False
+) -> tuple[QuickReply, ...]:
+    codes = [
+        c
+        for c in first_codes
+        if c not in _NO_ANSWER_INTENTS and (allow_security or c != "account_security")
+    ]
     codes += [c for c in _POPULAR if c not in codes]
     return (
         *(QuickReply(quick_reply_label(c, lang), f"intent:{c}") for c in codes[:4]),
@@ -185,7 +203,7 @@ def _answer(article: Article, lang: str) -> str:
 
 
 def _asks_about_contact(u: Understanding) -> bool:
-    return bool(named_contacts(u.entities)) and u.intent in ("channel_verify", "account_security")
+    return bool(named_contacts(u.entities)) and (u.intent == "channel_verify" or _security(u))
 
 
 def decide(u: Understanding, state: BotState, index: KnowledgeIndex | None = None) -> BotDecision:
@@ -194,12 +212,39 @@ def decide(u: Understanding, state: BotState, index: KnowledgeIndex | None = Non
     return replace(decision, lang=u.lang)
 
 
+def _security(u: Understanding) -> bool:
+    return u.intent == "account_security" and (
+        u.rule == "account_security" or u.confidence >= SECURITY_MODEL_THRESHOLD
+    )
+
+
 def _decide(u: Understanding, state: BotState, index: KnowledgeIndex | None) -> BotDecision:
     if state.handed_over:
         return BotDecision("", silent=True, reason="handed_over")
+    decision = _decide_once(u, state, index)
+    if (
+        decision.reason in FALLBACK_REASONS
+        and state.fallback_streak >= MAX_FALLBACKS
+        and not decision.handoff
+    ):
+        # the bot has not understood twice in a row: a third non-answer would trap them
+        warning = say("secret_warning", u.lang) if u.redaction_kinds else ""
+        return BotDecision(
+            warning + say("unhelpful", u.lang),
+            handoff=True,
+            reason="unhelpful",
+            unhelpful_feedback=decision.unhelpful_feedback,
+        )
+    return decision
+
+
+def _decide_once(u: Understanding, state: BotState, index: KnowledgeIndex | None) -> BotDecision:
     lang = u.lang
     warning = say("secret_warning", lang) if u.redaction_kinds else ""
-    unhelpful = is_unhelpful_feedback(u) and state.turns > 0
+    # a first message can say it too ("刚才问过了没解决"): then only when unmistakable
+    unhelpful = is_unhelpful_feedback(u) and (
+        state.turns > 0 or (u.unhelpful >= _PURE_FEEDBACK and refers_back(u.normalised))
+    )
 
     def handoff(reason: str, text: str, *, urgent: bool = False) -> BotDecision:
         return BotDecision(
@@ -208,7 +253,7 @@ def _decide(u: Understanding, state: BotState, index: KnowledgeIndex | None) -> 
 
     if state.handoff_pressed:
         return handoff("button", say("button", lang))
-    if u.intent == "account_security":
+    if _security(u):
         verdicts = (
             channel_verdicts(u.entities, state.official_channels, lang)
             if named_contacts(u.entities)
@@ -228,6 +273,7 @@ def _decide(u: Understanding, state: BotState, index: KnowledgeIndex | None) -> 
         u.confidence >= CONFIDENCE_THRESHOLD
         and u.intent not in _NO_ANSWER_INTENTS
         and len(u.normalised) > 6
+        and not (u.unhelpful >= _PURE_FEEDBACK and len(u.normalised) <= _PURE_FEEDBACK_LEN)
     )
     if unhelpful:
         if state.unhelpful_turns + 1 >= 2:
@@ -267,17 +313,20 @@ def _decide(u: Understanding, state: BotState, index: KnowledgeIndex | None) -> 
         )
     if u.intent == "greeting" and confident:
         return BotDecision(
-            warning + say("greeting", lang),
+            warning + say("greeting" if state.turns == 0 else "greeting_again", lang),
             quick_replies=_topics_qr(lang),
             reason="greeting",
             unhelpful_feedback=unhelpful,
         )
-    if u.intent == "other" or not confident:
+    if u.intent == "other" or not confident or u.intent == "account_security":
+        # out of scope says what the bot can do; unsure asks which of the likeliest
+        # topics it is (a doubtful theft first: one tap reaches the urgent queue)
+        out_of_scope = u.intent == "other" and confident
         likely = tuple(c for c, p in u.top[:3] if p >= 0.05)
         return BotDecision(
-            warning + say("out_of_scope", lang),
-            quick_replies=_topics_qr(lang, likely),
-            reason="out_of_scope" if u.intent == "other" and confident else "unsure",
+            warning + say("out_of_scope" if out_of_scope else "clarify", lang),
+            quick_replies=_topics_qr(lang, likely, allow_security=not out_of_scope),
+            reason="out_of_scope" if out_of_scope else "unsure",
             unhelpful_feedback=unhelpful,
         )
     if article is not None:

@@ -56,6 +56,15 @@ TEXT: dict[str, dict[str, str]] = {
         "en": "Hello, I am the assistant. Tell me what happened (an order number helps), or "
         "pick a common topic below.",
     },
+    "greeting_again": {
+        "zh": "不客气！还有其他问题随时告诉我，也可以选择下面的常见问题。",
+        "en": "You are welcome! If anything else comes up, tell me here or pick a topic below.",
+    },
+    "clarify": {
+        "zh": "我想确认一下，您问的是下面哪一项？点一下就行，也可以换个说法描述，或直接转人工。",
+        "en": "Let me make sure I understand: is it one of the topics below? Tap one, describe "
+        "it in other words, or talk to a human agent.",
+    },
     "out_of_scope": {
         "zh": "抱歉，这个我帮不上忙。我可以帮您处理：充值到账、订单查询、退款、卡密问题、支付、"
         "提现、登录与账号安全、核实客服是否官方。请选择下面的问题，或直接转人工。",
