@@ -214,6 +214,16 @@ def test_handoff_after_leaving_a_message_says_what_happens_next(
         form.locator("textarea[name=body]").fill("订单 KM20261201 话费没到账")
         form.locator("button[type=submit]").click()
         expect(shop.get_by_text("已收到您的留言")).to_be_visible(timeout=WAIT)
+        done = shop.get_by_test_id("kefu-leave-done").inner_text()
+        number = re.search(r"工单号 (\S+?)）", done)
+        assert number is not None, done
+        # the number the widget shows is the real one: its progress page opens from the link
+        track = shop.get_by_test_id("kefu-leave-track").get_attribute("href")
+        assert track is not None and "/help/" in track
+        page = phone.new_page()
+        page.goto(demo_server["base"] + "/help/" + track.split("/help/", 1)[1])
+        expect(page.get_by_text(number.group(1)).first).to_be_visible(timeout=WAIT)
+        page.close()
         shop.get_by_test_id("kefu-handoff").click()
         expect(shop.get_by_text("已在人工队列中")).to_be_visible(timeout=WAIT)
         expect(shop.get_by_test_id("kefu-queue-position")).to_have_text("排队第 1 位")

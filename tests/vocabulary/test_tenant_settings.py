@@ -37,7 +37,7 @@ def test_defaults_come_from_one_place(admin: As) -> None:
     r = admin.get("/api/v1/tenant/settings")
     assert r.status_code == 200, r.text
     assert r.json() == TenantSettings().model_dump(mode="json")
-    assert r.json()["version"] == 1
+    assert r.json()["version"] == 2
     assert r.json()["routing"]["reassign_grace_seconds"] == 120
     assert r.json()["sla_policy"]["warning_ratio"] == 0.8
 
@@ -59,7 +59,7 @@ def test_bad_settings_are_refused_and_nothing_is_stored(
     client: TestClient, world: World, admin: As, changes: dict[str, Any], field: str
 ) -> None:
     before = stored(client, world.tenant_id)
-    r = patch(admin, {"leave_message_reply_minutes": 20, **changes})
+    r = patch(admin, {"sla_policy": {"message_first_response_minutes": 20}, **changes})
     assert r.status_code == 422, r.text
     error = r.json()["error"]
     assert error["code"] == "invalid_tenant_settings"
@@ -76,7 +76,7 @@ def test_a_valid_change_is_stored_and_read_everywhere(
     r = patch(
         admin,
         {
-            "leave_message_reply_minutes": 20,
+            "sla_policy": {"message_first_response_minutes": 20},
             "official_channels": [
                 {"type": "weixin", "value": " xingchen_kefu ", "label": "公众号"}
             ],
@@ -85,7 +85,7 @@ def test_a_valid_change_is_stored_and_read_everywhere(
     )
     assert r.status_code == 200, r.text
     raw = stored(client, world.tenant_id)
-    assert raw["version"] == 1 and raw["reopen_days"] == 14
+    assert raw["version"] == 2 and raw["reopen_days"] == 14
     assert raw["official_channels"] == [
         {"type": "wechat", "value": "xingchen_kefu", "label": "公众号"}
     ]
@@ -95,7 +95,7 @@ def test_a_valid_change_is_stored_and_read_everywhere(
     # null resets one key to its default, the others stay
     r = patch(admin, {"reopen_days": None})
     assert r.status_code == 200 and r.json()["reopen_days"] is None
-    assert r.json()["leave_message_reply_minutes"] == 20
+    assert r.json()["sla_policy"]["message_first_response_minutes"] == 20
 
 
 def test_only_admins_and_platform_tokens_change_settings(
@@ -127,3 +127,24 @@ def test_settings_stored_before_versioning_are_read(client: TestClient, world: W
     assert typed.official_channels[0].type == "website"
     assert typed.reopen_days == 9
     assert typed.routing.reassign_grace_seconds == 120
+
+
+def test_version_1_leave_message_promise_becomes_the_message_sla(
+    client: TestClient, world: World
+) -> None:
+    """Version 1 kept the widget's 留言 promise apart from the SLA policy; version 2 has
+    one number: what the widget promises is the target the ticket is held to."""
+    v1 = {"version": 1, "leave_message_reply_minutes": 45, "reopen_days": 9}
+
+    async def run() -> None:
+        async with transaction(kefu_of(client)) as tx:
+            await tx.session.execute(
+                update(Tenant).where(Tenant.id == world.tenant_id).values(settings=v1)
+            )
+
+    assert client.portal is not None
+    client.portal.call(run)
+    typed = parse_tenant_settings(stored(client, world.tenant_id))
+    assert typed.sla_policy.message_first_response_minutes == 45 and typed.reopen_days == 9
+    config = client.get("/api/v1/widget/config", params={"tenant": world.slug}).json()
+    assert config["promised_reply_minutes"] == 45

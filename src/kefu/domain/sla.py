@@ -117,6 +117,13 @@ class SlaPolicy:
         )
 
 
+def promised_reply_minutes(policy: SlaPolicy) -> int:
+    """What the widget promises for a 留言: the first-response target of a normal
+    message (the same number the ticket is then held to), in whole minutes."""
+    target = policy.target_for(PriorityLabel.NORMAL, None, PromiseKind.MESSAGE).first_response
+    return max(1, round(target.total_seconds() / 60)) if target is not None else 30
+
+
 # -- facts --------------------------------------------------------------------------
 
 

@@ -28,8 +28,10 @@ from kefu.errors import KefuError
 log = logging.getLogger(__name__)
 
 #: The current shape. Stored settings without ``version`` are version 0 (the same keys,
-#: written before validation existed) and are read as version 1.
-SETTINGS_VERSION = 1
+#: written before validation existed) and are read as version 1. Version 2: the widget's
+#: 留言 promise is the SLA policy's message first response (one place), so version 1's
+#: ``leave_message_reply_minutes`` moves to ``sla_policy.message_first_response_minutes``.
+SETTINGS_VERSION = 2
 
 Minutes = Annotated[float, Field(gt=0, le=60 * 24 * 60)]
 _CODE = re.compile(r"^[a-z][a-z0-9_]{0,63}$")
@@ -224,7 +226,7 @@ class OrderSourceSettings(_Model):
 
 
 class TenantSettings(_Model):
-    version: Literal[1] = 1
+    version: Literal[2] = 2
     #: Official contact points (the bot's 官方渠道核验, the help center, the widget).
     official_channels: Annotated[list[OfficialChannelSetting], Field(max_length=100)] = []
     #: Tenant phrasings for intents (a tenant classifier is trained with them).
@@ -237,8 +239,6 @@ class TenantSettings(_Model):
     #: Days after resolution during which a customer's reply reopens the ticket
     #: (None: the platform's KEFU_TICKET_REOPEN_DAYS).
     reopen_days: Annotated[int, Field(ge=1, le=365)] | None = None
-    #: The reply time the widget promises for a 留言 (minutes).
-    leave_message_reply_minutes: Annotated[int, Field(ge=1, le=60 * 24 * 14)] = 30
     #: Addresses that receive support mail for this tenant (inbound SMTP).
     support_emails: Annotated[list[str], Field(max_length=20)] = []
     #: The From address of this tenant's mail (None: the platform's KEFU_MAIL_FROM).
@@ -282,6 +282,15 @@ def upgrade_stored(raw: Mapping[str, Any]) -> dict[str, Any]:
     data = dict(raw)
     version = data.pop("version", 0)
     if version in (0, 1):
+        promise = data.pop("leave_message_reply_minutes", None)
+        policy = data.get("sla_policy")
+        if promise is not None and isinstance(policy, dict | None):
+            policy = dict(policy or {})
+            if policy.get("message_first_response_minutes") is None:
+                policy["message_first_response_minutes"] = promise
+            data["sla_policy"] = policy
+        version = 2
+    if version == SETTINGS_VERSION:
         return {**data, "version": SETTINGS_VERSION}
     raise ValueError(f"unknown settings version {version!r}")
 

@@ -16,7 +16,7 @@ from kefu.actions.access import access_conversation_by_public_id, access_custome
 from kefu.actions.context import Actor
 from kefu.domain.conversation_state import STATUS_LABELS_ZH, Status
 from kefu.domain.tenant_settings import parse_tenant_settings
-from kefu.domain.vocabulary import Presence
+from kefu.domain.vocabulary import Channel, Presence
 from kefu.domain.vocabulary.labels import label, labels_zh
 from kefu.errors import KefuError
 from kefu.queries import console_view as view
@@ -37,6 +37,8 @@ TIER_ZH = {"normal": "普通会员", "silver": "白银会员", "gold": "黄金�
 STATUS_ZH = labels_zh("status")
 REASON_ZH = labels_zh("reason")
 PRESENCE_ZH = labels_zh("presence")
+#: Channels whose agent replies are also e-mailed to the contact.
+MAILED_CHANNELS = frozenset(c.value for c in Channel if c.replies_by_email)
 #: What an agent may choose in the console (away is set by the system).
 PRESENCE = [
     (p.value, label("presence", p)) for p in (Presence.ONLINE, Presence.BUSY, Presence.OFFLINE)
@@ -222,6 +224,7 @@ async def conversation_partial(
             "reasons": REASON_ZH,
             "zone": tenant_zone(settings),
             "sla": sla_view(conv, settings, kefu.clock.now()),
+            "mails_replies": conv.channel in MAILED_CHANNELS,
         },
     )
 

@@ -15,6 +15,7 @@ from markupsafe import Markup
 
 from kefu.domain.event_text import event_line
 from kefu.domain.vocabulary.labels import label, label_catalogue, labels_zh
+from kefu.domain.vocabulary.phone import mask_phone
 from kefu.queries.sla_view import CLOCK_ZH, DEFAULT_ZONE, PRIORITY_ZH, local_text
 
 WEB_DIR = Path(__file__).parent
@@ -43,5 +44,9 @@ def labels_json(lang: str = "zh") -> Markup:
 
 
 templates.env.globals.update(
-    label_of=label, labels_zh=labels_zh, labels_json=labels_json, event_line=event_line
+    label_of=label,
+    labels_zh=labels_zh,
+    labels_json=labels_json,
+    event_line=event_line,
+    mask_phone=mask_phone,
 )

@@ -145,6 +145,7 @@ TABLES: dict[str, dict[str, Pair]] = {
         "business_calendar": ("营业时间与节假日", "Business hours and holidays"),
         "routing": ("分配与改派", "Routing and reassignment"),
         "reopen_days": ("工单重开期限", "Ticket reopen window"),
+        # settings version 1 (now sla_policy.message_first_response_minutes): old audit rows
         "leave_message_reply_minutes": ("留言回复承诺", "Message reply promise"),
         "support_emails": ("客服邮箱", "Support addresses"),
         "mail_from": ("发件地址", "Sender address"),

@@ -27,7 +27,7 @@ async def patch_tenant_settings(
     changes: dict[str, Any] = Body(
         description="Top-level keys to replace (null resets a key to its default). "
         "The merged settings are validated; on 422 nothing is stored.",
-        examples=[{"reopen_days": 14, "leave_message_reply_minutes": 20}],
+        examples=[{"reopen_days": 14, "sla_policy": {"message_first_response_minutes": 20}}],
     ),
 ) -> TenantSettings:
     return await do_update_tenant_settings(kefu, actor, changes)

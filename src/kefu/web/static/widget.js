@@ -33,7 +33,8 @@
       rateSubmit: "提交评价", nobody: "当前暂无客服在线，您可以留言，我们将在 {m} 分钟内回复",
       leave: "留言", leaveName: "称呼（可选）", leaveContact: "手机号或邮箱",
       leaveBody: "请描述您的问题（订单号、时间、错误提示）", leaveSubmit: "提交留言",
-      leaveDone: "已收到您的留言（工单号 {no}），我们将在 {m} 分钟内回复您",
+      leaveDone: "已收到您的留言（工单号 {no}），我们将在 {m} 分钟内回复您：留了邮箱的会收到邮件，也可凭工单号和手机号后四位在帮助中心查询进度。",
+      leaveTrack: "查看进度",
       leaveBad: "请填写正确的手机号或邮箱，以及留言内容", close: "关闭", cancel: "取消",
       verifyOpen: "已下单？验证身份，客服可直接查看您的订单", verifyTitle: "验证身份",
       callbackOpen: "不想等？预约回电", callbackTitle: "预约回电", callbackPhone: "手机号",
@@ -44,7 +45,6 @@
       verifyBad: "请填写订单号和手机号后 4 位数字", verifyDone: "身份已验证，您的咨询已关联到会员账号",
       uploadFailed: "图片上传失败：", sendRejected: "发送失败：", image: "[图片]",
       slaWarn: "客服正在加紧处理", welcome: "您好，请问有什么可以帮您？输入问题或点「转人工」。",
-      contactLine: "称呼：{name}\n联系方式：{contact}", leaveSubject: "留言：",
     },
     en: {
       launcher: "Help", title: "Customer service", handoff: "Talk to a human", send: "Send",
@@ -62,7 +62,8 @@
       nobody: "No agent is online. Leave a message and we reply within {m} minutes",
       leave: "Leave a message", leaveName: "Name (optional)", leaveContact: "Phone or email",
       leaveBody: "Your question (order number, time, error message)", leaveSubmit: "Send",
-      leaveDone: "Message received (ticket {no}); we reply within {m} minutes",
+      leaveDone: "Message received (ticket {no}); we reply within {m} minutes, by e-mail if you gave one; track it in the help center with the ticket number and your phone's last 4 digits.",
+      leaveTrack: "Track progress",
       leaveBad: "Please give a valid phone or email and a message", close: "Close",
       cancel: "Cancel",
       verifyOpen: "Ordered already? Verify so we can see your orders", verifyTitle: "Verify",
@@ -74,7 +75,6 @@
       verifySubmit: "Verify", verifyBad: "Enter the order number and the last 4 phone digits",
       verifyDone: "Verified: this chat is now linked to your member account", uploadFailed: "Upload failed: ", sendRejected: "Not sent: ",
       image: "[image]", slaWarn: "We are working on it", welcome: "Hello! Ask a question or press “Talk to a human”.",
-      contactLine: "Name: {name}\nContact: {contact}", leaveSubject: "Message: ",
     },
   };
   var T = TEXT[LANG];
@@ -225,7 +225,7 @@
   }
 
   function resetConversation() {
-    S.conv = null; S.lastSeq = 0; S.status = null; S.ratedAfter = 0; S.resolvedSeq = 0; S.leftNo = null;
+    S.conv = null; S.lastSeq = 0; S.status = null; S.ratedAfter = 0; S.resolvedSeq = 0; S.leftNo = null; S.leftMinutes = null; S.leftUrl = null;
     seen = {}; log.innerHTML = ""; save();
   }
 
@@ -711,7 +711,7 @@
         S.status = "queued";
         // the queue line right away (a pushed update may have gone out before we listened)
         api("GET", "/api/v1/conversations/" + c.id + "/queue").then(showQueue, function () {});
-        if (S.leftNo) log.appendChild(sysLine(fmt(T.handoffAfterLeave, { no: S.leftNo, m: config ? config.promised_reply_minutes : 30 })));
+        if (S.leftNo) log.appendChild(sysLine(fmt(T.handoffAfterLeave, { no: S.leftNo, m: S.leftMinutes || (config ? config.promised_reply_minutes : 30) })));
       }
       fetchEvents();
       if (config && !config.agents_online && c.status === "queued") showNobody(true);
@@ -749,6 +749,18 @@
     a.onclick = openLeaveForm;
     n.appendChild(a);
   }
+  function showLeft() {
+    var line = sysLine(fmt(T.leaveDone, { no: S.leftNo, m: S.leftMinutes || 30 }));
+    line.setAttribute("data-testid", "kefu-leave-done");
+    if (S.leftUrl) {
+      line.appendChild(document.createTextNode(" "));
+      var a = el("a", null, T.leaveTrack);
+      a.href = S.leftUrl; a.target = "_blank"; a.rel = "noopener";
+      a.setAttribute("data-testid", "kefu-leave-track");
+      line.appendChild(a);
+    }
+    log.appendChild(line);
+  }
   function openLeaveForm() {
     if (log.querySelector(".leave")) return;
     var card = el("form", "card leave");
@@ -769,17 +781,17 @@
       var okContact = /^\+?[0-9 -]{7,20}$/.test(c) || /^[^@\s]+@[^@\s]+\.[^@\s]+$/.test(c);
       if (!okContact || !body.value.trim()) { err.textContent = T.leaveBad; return; }
       submit.disabled = true;
-      var text = body.value.trim() + "\n\n" + fmt(T.contactLine, { name: name.value.trim() || "-", contact: c });
       ensureSession().then(function () {
-        return api("POST", "/api/v1/conversations", {
-          channel: "web", start_with_bot: false, client_msg_id: cid,
-          subject: (T.leaveSubject + body.value.trim()).slice(0, 60), body: text,
+        return api("POST", "/api/v1/widget/messages", {
+          contact: c, name: name.value.trim(), body: body.value.trim(), client_msg_id: cid,
         });
-      }).then(function (conv) {
+      }).then(function (left) {
+        var conv = left.conversation;
         card.remove();
         resetConversation();
-        S.conv = conv.id; S.status = conv.status; S.leftNo = conv.number; save();
-        log.appendChild(sysLine(fmt(T.leaveDone, { no: conv.number, m: config ? config.promised_reply_minutes : 30 })));
+        S.conv = conv.id; S.status = conv.status; S.leftNo = left.number;
+        S.leftMinutes = left.promised_reply_minutes; S.leftUrl = left.tracking_url; save();
+        showLeft();
         subscribe();
         fetchEvents();
       }).catch(function (e) { err.textContent = e.message; submit.disabled = false; });
