@@ -199,15 +199,13 @@ def test_api_docs_work_offline_with_the_signed_in_session(
         expect(op).to_be_visible(timeout=WAIT)
         op.locator(".opblock-summary").click()
         op.get_by_role("button", name="Try it out").click()
-        op.locator("textarea.body-param__text").fill('{"leave_message_reply_minutes": 25}')
+        op.locator("textarea.body-param__text").fill('{"reopen_days": 25}')
         op.get_by_role("button", name="Execute").click()
         status = op.locator(".live-responses-table tbody .response-col_status").first
         expect(status).to_have_text("200", timeout=WAIT)
         shot(page, "api-docs")
         page.goto(f"{base}/admin/audit")
-        row = page.locator(
-            "[data-testid=admin-audit-row][data-section=leave_message_reply_minutes]"
-        )
+        row = page.locator("[data-testid=admin-audit-row][data-section=reopen_days]")
         expect(row).to_have_count(1)
         expect(row).to_contain_text("平台管理员（工号 KF0001）")
         expect(row).to_contain_text("25")
