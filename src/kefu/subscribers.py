@@ -4,7 +4,7 @@ transaction that appended the events (actions/outbox.py)."""
 
 from __future__ import annotations
 
-from kefu.actions import bot_turns, notifications, queueing, sla_tracking
+from kefu.actions import bot_turns, notifications, queueing, sla_tracking, wechat_delivery
 from kefu.actions.context import Subscriber
 
 
@@ -14,4 +14,5 @@ def default_subscribers() -> list[Subscriber]:
         queueing.on_timeline,
         sla_tracking.on_timeline,
         notifications.on_timeline,
+        wechat_delivery.on_timeline,
     ]

@@ -63,6 +63,11 @@ JOB_KINDS: dict[str, JobKind] = {
         grace=timedelta(minutes=2),
         fallback="kefu.actions.notifications:email_gave_up",
     ),
+    # WeChat (docs/wechat.md): pull 微信客服 messages after a doorbell; take one Official
+    # Account push; send one answer within the reply window
+    "wecom.sync": JobKind("kefu.actions.wechat_kf:run_sync_job", "微信客服拉取消息"),
+    "oa.inbound": JobKind("kefu.actions.wechat_oa:run_inbound_job", "公众号消息接收"),
+    "wechat.send": JobKind("kefu.actions.wechat_delivery:run_send_job", "微信消息发送"),
 }
 
 
@@ -209,3 +214,13 @@ async def add_failure_note(tx: Tx, job: Job, text: str) -> None:
         visibility=Visibility.INTERNAL,
         data={},
     )
+
+
+async def run_jobs_now(kefu: Kefu, job_ids: list[int]) -> None:
+    """Run freshly enqueued jobs at once (a web endpoint's background task after it
+    answered, e.g. WeChat's 5-second callbacks); a job already done is skipped."""
+    for job_id in job_ids:
+        async with kefu.db.read() as session:
+            job = await session.get(Job, job_id)
+        if job is not None and job.status == "pending":
+            await run_job(kefu, job, counted=False)

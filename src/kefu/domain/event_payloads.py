@@ -47,6 +47,15 @@ class EmailRef(_Payload):
     auth_failures: list[Code] = []  # spf / dkim / dmarc "fail" in Authentication-Results
 
 
+class WeChatRef(_Payload):
+    """Where a WeChat message came from: kf (微信客服) or oa (公众号), WeChat's key."""
+
+    kind: Literal["wecom", "oa"]
+    msg_key: Annotated[str, Field(max_length=200)]
+    media_type: Code | None = None  # image / voice / video / file (kept as WeChat media)
+    media_id: Text | None = None
+
+
 class MessageData(_Payload):
     """A message of the customer or an agent (also: a ticket form, a mail, a call-back
     request written for the customer)."""
@@ -60,6 +69,7 @@ class MessageData(_Payload):
     previous_number: Code | None = None  # a follow-up ticket: the earlier one
     source: Code | None = None  # tracking page, email
     email: EmailRef | None = None
+    wechat: WeChatRef | None = None
     kind: Literal["callback_request"] | None = None
     callback_id: int | None = None
     phone_masked: Code | None = None
@@ -116,6 +126,7 @@ class NoteData(_Payload):
     kind: Literal["callback_outcome"] | None = None
     callback_id: int | None = None
     outcome: Code | None = None
+    wechat_undelivered: Code | None = None  # why an answer did not reach WeChat
     on_time: bool | None = None
 
 

@@ -225,6 +225,53 @@ class OrderSourceSettings(_Model):
     timeout_seconds: Annotated[float, Field(gt=0, le=60)] = 5.0
 
 
+_SEALED = r"^sealed:v1:[A-Za-z0-9_\-=]{20,1500}$"
+#: A secret stored encrypted (channels/wechat/sealed.py); never a plaintext value.
+Sealed = Annotated[str, Field(pattern=_SEALED)]
+_WX_ID = r"^[A-Za-z0-9_\-]{1,64}$"
+_API_BASE = r"^https?://[^\s/]+(:[0-9]+)?(/[^\s]*)?$"
+
+
+class KfAccountSetting(_Model):
+    """One 微信客服 account (客服帐号) whose chats kefu handles."""
+
+    open_kfid: Annotated[str, Field(pattern=_WX_ID)]
+    name: Annotated[str, Field(max_length=100)] = ""
+
+
+class WeComKfSetting(_Model):
+    """企业微信 微信客服: the corp, its 微信客服 secret and the callback token/key."""
+
+    corp_id: Annotated[str, Field(pattern=_WX_ID)]
+    secret: Sealed
+    token: Sealed
+    aes_key: Sealed
+    previous_aes_key: Sealed | None = None
+    accounts: Annotated[list[KfAccountSetting], Field(min_length=1, max_length=50)]
+    api_base: Annotated[str, Field(pattern=_API_BASE, max_length=200)] = (
+        "https://qyapi.weixin.qq.com"
+    )
+
+
+class OfficialAccountSetting(_Model):
+    """A 公众号 (Official Account); ``aes_key`` None = 明文模式, set = 安全模式."""
+
+    app_id: Annotated[str, Field(pattern=_WX_ID)]
+    original_id: Annotated[str, Field(pattern=_WX_ID)]  # gh_…, the ToUserName of pushes
+    secret: Sealed
+    token: Sealed
+    aes_key: Sealed | None = None
+    previous_aes_key: Sealed | None = None
+    #: The EventKey of the menu button that opens a conversation (e.g. "在线客服").
+    menu_key: Annotated[str, Field(min_length=1, max_length=128)] = "kefu"
+    api_base: Annotated[str, Field(pattern=_API_BASE, max_length=200)] = "https://api.weixin.qq.com"
+
+
+class WeChatSettings(_Model):
+    wecom: WeComKfSetting | None = None
+    official_accounts: Annotated[list[OfficialAccountSetting], Field(max_length=10)] = []
+
+
 class TenantSettings(_Model):
     version: Literal[2] = 2
     #: Official contact points (the bot's 官方渠道核验, the help center, the widget).
@@ -247,6 +294,9 @@ class TenantSettings(_Model):
     canned_answers: Annotated[list[CannedAnswer], Field(max_length=500)] | None = None
     #: The marketplace this tenant's orders come from (None: only the upsert API).
     order_source: OrderSourceSettings | None = None
+
+    #: WeChat channels (written through actions/wechat_config.py, secrets sealed).
+    wechat: WeChatSettings = WeChatSettings()
 
     @field_validator("department_routes")
     @classmethod

@@ -464,5 +464,7 @@ class WeChatContact(Base):
     last_user_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
     sent_since: Mapped[int] = mapped_column(Integer, default=0)
     service_state: Mapped[int] = mapped_column(Integer, default=0)
+    #: answers that could not be sent (window closed); the link goes out when they write
+    undelivered: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime())

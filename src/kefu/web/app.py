@@ -33,6 +33,7 @@ from kefu.web.api import (
     tenant_settings,
     tickets,
     vocabulary,
+    wechat,
 )
 from kefu.web.api import widget as widget_api
 from kefu.web.errors import install_error_handlers
@@ -109,6 +110,7 @@ def create_app(
     app.include_router(tickets.router)
     app.include_router(vocabulary.router)
     app.include_router(tenant_settings.router)
+    app.include_router(wechat.router)
     app.include_router(ws.router)
     app.include_router(widget.router)
     app.include_router(console.router)

@@ -176,7 +176,10 @@ def create_fake_wechat(fake: FakeWeChat) -> FastAPI:
 def _kf_message(body: dict[str, Any]) -> dict[str, Any]:
     msgtype = str(body.get("msgtype", "text"))
     if msgtype == "text":
-        return {"msgtype": "text", "text": {"content": str(body.get("text", ""))}}
+        text: dict[str, str] = {"content": str(body.get("text", ""))}
+        if body.get("menu_id"):  # the tap on a msgmenu item comes back as text + menu_id
+            text["menu_id"] = str(body["menu_id"])
+        return {"msgtype": "text", "text": text}
     if msgtype == "event":
         return {"msgtype": "event", "event": dict(body.get("event", {}))}
     if msgtype == "location":
@@ -202,6 +205,8 @@ def _oa_message(
         fields.update(MsgType="event", Event="CLICK", EventKey=str(body["click"]))
     else:
         fields.update(MsgType="text", Content=str(body.get("text", "")))
+        if body.get("menu_id"):
+            fields["bizmsgmenuid"] = str(body["menu_id"])
         fields["MsgId"] = int(str(now) + str(secrets.randbelow(10**6)).zfill(6))
     fake.oa_user_spoke(appid, user)
     return fields

@@ -98,6 +98,9 @@ class OaMessage:
     event_key: str = ""
     pic_url: str = ""
     media_id: str = ""
+    menu_id: str = ""  # bizmsgmenuid: the item of a msgmenu the user tapped
+    label: str = ""  # Label of a location
+    location: str = ""  # Location_X,Location_Y
 
     @property
     def dedupe_key(self) -> str:
@@ -119,4 +122,7 @@ def oa_message(fields: dict[str, str]) -> OaMessage:
         event_key=fields.get("EventKey", ""),
         pic_url=fields.get("PicUrl", ""),
         media_id=fields.get("MediaId", ""),
+        menu_id=fields.get("bizmsgmenuid", ""),
+        label=fields.get("Label", ""),
+        location=",".join(v for v in (fields.get("Location_X"), fields.get("Location_Y")) if v),
     )
