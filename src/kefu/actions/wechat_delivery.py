@@ -26,7 +26,7 @@ from kefu.actions.wechat_config import OfficialAccountApp, WeComApp, official_ac
 from kefu.actions.wechat_tokens import access_token
 from kefu.channels.interface import Outgoing, QuickReply
 from kefu.channels.wechat import outgoing
-from kefu.channels.wechat.api import WeChatApi, WeChatApiError
+from kefu.channels.wechat.api import KF_STATE_FORBIDS_SEND, WeChatApi, WeChatApiError
 from kefu.clock import ensure_aware
 from kefu.domain.conversation_state import AuthorType, EventType, Status, Visibility
 from kefu.domain.reply_window import WindowState, window_state
@@ -40,6 +40,7 @@ _WHY = {
     "used_up": "客户上次发消息后已发满 5 条",
     "never_wrote": "客户尚未发过消息",
     "refused": "微信拒绝发送",
+    "session_ended": "微信客服会话已结束",
 }
 
 
@@ -164,6 +165,9 @@ async def run_send_job(kefu: Kefu, job: Job) -> None:
         try:
             await _send(kefu, http, contact, app, message)
         except WeChatApiError as exc:
+            if exc.errcode == KF_STATE_FORBIDS_SEND:  # the session ended meanwhile
+                await _undelivered(kefu, job, contact, "session_ended")
+                return
             if not exc.window_closed:
                 raise
             await _undelivered(kefu, job, contact, "refused")

@@ -136,7 +136,7 @@ def test_wecom_customer_bot_handoff_agent_window_and_rating(stack: Stack) -> Non
 
     # resolved: service_state 4 and the satisfaction menu; the tap rates the conversation
     stack.kf_say(USER, "好的谢谢")
-    wait_for(lambda: "好的谢谢" in customer_messages(stack))
+    wait_for(lambda: sum("未能送达" in t for t in texts(stack)) == 2)  # the link again
     r = alice.post(f"/api/v1/conversations/{public_id}/status", json={"status": "resolved"})
     assert r.status_code == 200, r.text
     menu = wait_for(
@@ -158,7 +158,8 @@ def test_wecom_customer_bot_handoff_agent_window_and_rating(stack: Stack) -> Non
     time.sleep(0.5)
     assert stack.run(_timeline(stack)) == before
     assert stack.run(_count(stack, WeChatContact)) == 1
-    assert stack.run(_failed_jobs(stack)) == []
+    failed = stack.run(_failed_jobs(stack))
+    assert failed == [], failed
 
 
 async def _failed_jobs(stack: Stack) -> list[tuple[str, str | None]]:
