@@ -1,6 +1,7 @@
 """Configuring the WeChat channels: the admin gives plaintext secrets once, kefu seals
-them (channels/wechat/sealed.py) into the typed tenant settings; readers open them into
-:class:`WeComApp` / :class:`OfficialAccountApp`. A new EncodingAESKey keeps the old one
+them (domain/sealed_secrets.py, AES-GCM bound to the tenant) into the typed tenant
+settings; readers open them into :class:`WeComApp` / :class:`OfficialAccountApp`.
+A new EncodingAESKey keeps the old one
 as ``previous_aes_key`` so callbacks already encrypted under it still decrypt."""
 
 from __future__ import annotations
@@ -10,9 +11,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from kefu.actions.context import Actor, Kefu
+from kefu.actions.order_source import purpose, secret_box
 from kefu.actions.tenant_settings import do_update_tenant_settings, require_settings_writer
 from kefu.channels.wechat.crypto import CallbackKeys, valid_aes_key
-from kefu.channels.wechat.sealed import SecretBox
 from kefu.domain.tenant_settings import (
     OfficialAccountSetting,
     TenantSettings,
@@ -23,9 +24,19 @@ from kefu.errors import InvalidInput
 _TOKEN = re.compile(r"^[A-Za-z0-9]{3,32}$")  # WeChat's rule for the callback Token
 
 
-def secret_box(kefu: Kefu) -> SecretBox:
-    previous = [k.strip() for k in kefu.settings.previous_secret_keys.split(",") if k.strip()]
-    return SecretBox(kefu.settings.secret_key, previous)
+class WeChatSecrets:
+    """The server's secret box (domain/sealed_secrets.py), bound to one tenant's WeChat
+    settings: a sealed value copied to another tenant does not open."""
+
+    def __init__(self, kefu: Kefu, tenant_id: int) -> None:
+        self._box = secret_box(kefu)
+        self._purpose = purpose(tenant_id, "wechat")
+
+    def seal(self, plain: str) -> str:
+        return self._box.seal(plain, self._purpose)
+
+    def open(self, sealed: str) -> str:
+        return self._box.open(sealed, self._purpose)
 
 
 @dataclass(frozen=True)
@@ -59,15 +70,15 @@ class OfficialAccountApp:
         return self.keys.aes_key is not None
 
 
-def _open(box: SecretBox, sealed: str | None) -> str | None:
+def _open(box: WeChatSecrets, sealed: str | None) -> str | None:
     return box.open(sealed) if sealed else None
 
 
-def wecom_app(kefu: Kefu, typed: TenantSettings) -> WeComApp | None:
+def wecom_app(kefu: Kefu, tenant_id: int, typed: TenantSettings) -> WeComApp | None:
     cfg = typed.wechat.wecom
     if cfg is None:
         return None
-    box = secret_box(kefu)
+    box = WeChatSecrets(kefu, tenant_id)
     keys = CallbackKeys(
         box.open(cfg.token),
         cfg.corp_id,
@@ -78,8 +89,10 @@ def wecom_app(kefu: Kefu, typed: TenantSettings) -> WeComApp | None:
     return WeComApp(cfg.corp_id, box.open(cfg.secret), keys, accounts, cfg.api_base)
 
 
-def official_account(kefu: Kefu, typed: TenantSettings, app_id: str) -> OfficialAccountApp | None:
-    box = secret_box(kefu)
+def official_account(
+    kefu: Kefu, tenant_id: int, typed: TenantSettings, app_id: str
+) -> OfficialAccountApp | None:
+    box = WeChatSecrets(kefu, tenant_id)
     for cfg in typed.wechat.official_accounts:
         if cfg.app_id == app_id:
             keys = CallbackKeys(
@@ -109,7 +122,7 @@ def _bad(field: str, zh: str, en: str) -> InvalidInput:
 
 
 def _secret_fields(
-    box: SecretBox, given: dict[str, Any], stored: Any, where: str
+    box: WeChatSecrets, given: dict[str, Any], stored: Any, where: str
 ) -> dict[str, Any]:
     """Seal what was given; keep what is stored when a secret is left out; a changed
     EncodingAESKey moves the stored one to previous_aes_key."""
@@ -152,7 +165,7 @@ async def do_configure_wechat(
     """``changes``: ``{"wecom": {...} | null, "official_accounts": [...]}`` with
     plaintext secrets (left out = unchanged)."""
     require_settings_writer(actor)
-    box = secret_box(kefu)
+    box = WeChatSecrets(kefu, actor.tenant_id)
     wechat = current.wechat.model_dump(mode="json")
     if "wecom" in changes:
         given = changes["wecom"]

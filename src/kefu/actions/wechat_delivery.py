@@ -146,9 +146,9 @@ async def run_send_job(kefu: Kefu, job: Job) -> None:
         return
     typed = parse_tenant_settings(tenant.settings)
     app: WeComApp | OfficialAccountApp | None = (
-        wecom_app(kefu, typed)
+        wecom_app(kefu, tenant.id, typed)
         if contact.kind == "wecom"
-        else official_account(kefu, typed, contact.account)
+        else official_account(kefu, tenant.id, typed, contact.account)
     )
     if app is None:
         return

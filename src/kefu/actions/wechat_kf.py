@@ -45,7 +45,7 @@ async def _app(kefu: Kefu, tenant_slug: str, corp_id: str) -> tuple[int, WeComAp
         ).scalar_one_or_none()
         if tenant is None:
             raise NotFound("tenant", "平台")
-        app = wecom_app(kefu, parse_tenant_settings(tenant.settings))
+        app = wecom_app(kefu, tenant.id, parse_tenant_settings(tenant.settings))
         if app is None or app.corp_id != corp_id:
             raise NotFound("wecom app", "企业微信应用")
         return tenant.id, app
@@ -137,7 +137,7 @@ async def sync_account(kefu: Kefu, tenant_id: int, open_kfid: str, callback_toke
     """Pull everything new for one kf account; returns how many messages were taken."""
     async with kefu.db.read() as session:
         tenant = await session.get(Tenant, tenant_id)
-        app = wecom_app(kefu, parse_tenant_settings(tenant.settings if tenant else None))
+        app = wecom_app(kefu, tenant_id, parse_tenant_settings(tenant.settings if tenant else None))
     if app is None:
         raise GiveUp("WeCom is no longer configured")
     taken = 0

@@ -35,7 +35,7 @@ async def _app(kefu: Kefu, tenant_slug: str, app_id: str) -> tuple[int, Official
         ).scalar_one_or_none()
         if tenant is None:
             raise NotFound("tenant", "平台")
-        app = official_account(kefu, parse_tenant_settings(tenant.settings), app_id)
+        app = official_account(kefu, tenant.id, parse_tenant_settings(tenant.settings), app_id)
         if app is None:
             raise NotFound("official account", "公众号")
         return tenant.id, app
@@ -119,7 +119,10 @@ async def run_inbound_job(kefu: Kefu, job: Job) -> None:
     async with kefu.db.read() as session:
         tenant = await session.get(Tenant, job.tenant_id)
         app = official_account(
-            kefu, parse_tenant_settings(tenant.settings if tenant else None), job.payload["app_id"]
+            kefu,
+            job.tenant_id,
+            parse_tenant_settings(tenant.settings if tenant else None),
+            job.payload["app_id"],
         )
     if app is None:
         raise GiveUp("the Official Account is no longer configured")

@@ -18,7 +18,7 @@ import httpx
 from sqlalchemy import select
 
 from kefu.actions.context import Kefu, transaction
-from kefu.actions.wechat_config import OfficialAccountApp, WeComApp, secret_box
+from kefu.actions.wechat_config import OfficialAccountApp, WeChatSecrets, WeComApp
 from kefu.channels.wechat.api import IssuedToken, WeChatApi
 from kefu.clock import ensure_aware
 from kefu.storage.models import WeChatToken
@@ -55,7 +55,9 @@ async def _stored(kefu: Kefu, tenant_id: int, app_key: str) -> tuple[str, dateti
         ).scalar_one_or_none()
         if row is None or row.expires_at is None or not row.access_token_sealed:
             return None
-        return secret_box(kefu).open(row.access_token_sealed), ensure_aware(row.expires_at)
+        return WeChatSecrets(kefu, tenant_id).open(row.access_token_sealed), ensure_aware(
+            row.expires_at
+        )
 
 
 async def access_token(
@@ -87,7 +89,7 @@ async def access_token(
         if row is None:
             row = WeChatToken(tenant_id=tenant_id, app_key=app.app_key)
             tx.session.add(row)
-        row.access_token_sealed = secret_box(kefu).seal(issued.access_token)
+        row.access_token_sealed = WeChatSecrets(kefu, tenant_id).seal(issued.access_token)
         row.expires_at = expires_at
         row.refreshed_at = tx.now
     return issued.access_token

@@ -225,8 +225,8 @@ class OrderSourceSettings(_Model):
     timeout_seconds: Annotated[float, Field(gt=0, le=60)] = 5.0
 
 
-_SEALED = r"^sealed:v1:[A-Za-z0-9_\-=]{20,1500}$"
-#: A secret stored encrypted (channels/wechat/sealed.py); never a plaintext value.
+_SEALED = r"^sealed:v1:[0-9a-f]{8}:[A-Za-z0-9_\-]{20,1500}$"
+#: A secret stored sealed (domain/sealed_secrets.py); never a plaintext value.
 Sealed = Annotated[str, Field(pattern=_SEALED)]
 _WX_ID = r"^[A-Za-z0-9_\-]{1,64}$"
 _API_BASE = r"^https?://[^\s/]+(:[0-9]+)?(/[^\s]*)?$"
