@@ -32,6 +32,7 @@ BODIES: dict[tuple[str, str], dict[str, Any] | None] = {
     ("GET", "/api/v1/customers/{customer_id}/orders"): None,
     ("GET", "/api/v1/orders/{order_no}"): None,
     ("POST", "/api/v1/orders/{order_no}/refresh"): {},
+    ("POST", "/api/v1/orders/{order_no}/card-codes/reveal"): {"conversation_id": "x"},
     ("GET", "/api/v1/attachments/{attachment_id}"): None,
     ("DELETE", "/api/v1/tokens/{token_id}"): None,
     ("GET", "/api/v1/tickets/{conversation_id}/transcript"): None,
@@ -183,6 +184,7 @@ def fill(path: str, objects: dict[str, str]) -> str:
 # (it learns nothing about the object); parties with the role must get 404
 ROLE_GATED: dict[tuple[str, str], set[str]] = {
     ("POST", "/api/v1/callbacks/{callback_id}/outcome"): {"customer"},
+    ("POST", "/api/v1/orders/{order_no}/card-codes/reveal"): {"customer", "machine"},
     ("PUT", "/api/v1/announcements/{announcement_id}"): {"customer", "machine"},
     ("DELETE", "/api/v1/announcements/{announcement_id}"): {"customer", "machine"},
     ("PUT", "/api/v1/kb/manage/articles/{kb_slug}"): {"customer", "machine"},

@@ -151,6 +151,8 @@ TABLES: dict[str, dict[str, Pair]] = {
         "mail_from": ("发件地址", "Sender address"),
         "canned_answers": ("快捷回复", "Canned answers"),
         "allowed_origins": ("允许嵌入的网站", "Allowed widget origins"),
+        "order_source": ("订单系统对接", "Order source"),
+        "card_codes": ("查看卡密", "Card codes revealed"),
     },
     # a field inside a settings section (the audit log's before -> after lines)
     "settings_field": {
@@ -172,6 +174,13 @@ TABLES: dict[str, dict[str, Pair]] = {
         "warning_ratio": ("预警比例", "Warning share"),
         "reassign_on_breach": ("超时自动改派", "Reassign on breach"),
         "reassign_grace_seconds": ("改派等待（秒）", "Reassignment grace (s)"),
+        "kind": ("对接类型", "Marketplace"),
+        "base_url": ("接口地址", "Base URL"),
+        "api_key": ("API Key", "API key"),
+        "api_secret": ("API Secret（加密保存）", "API secret (encrypted)"),
+        "hook_token": ("回调密钥（加密保存）", "Hook token (encrypted)"),
+        "poll_minutes": ("轮询间隔（分钟）", "Poll interval (min)"),
+        "timeout_seconds": ("请求超时（秒）", "Request timeout (s)"),
         **{
             str(i): (day, en)
             for i, (day, en) in enumerate(

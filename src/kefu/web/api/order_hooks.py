@@ -1,13 +1,14 @@
-"""Marketplace callbacks (signed / secret URL) and the order refresh (docs/orders.md)."""
+"""Marketplace callbacks (signed / secret URL), the order refresh and the card-code
+reveal (docs/orders.md)."""
 
 from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Path, Request
-from pydantic import BaseModel
+from fastapi import APIRouter, Path, Request, Response
+from pydantic import BaseModel, Field
 
-from kefu.actions import order_sync
+from kefu.actions import card_codes, order_sync
 from kefu.web.api.schemas import ERROR_RESPONSES, KeyPath, OrderPublic
 from kefu.web.deps import ActorDep, KefuDep
 
@@ -42,3 +43,23 @@ async def order_callback(
 async def refresh_order(order_no: KeyPath, kefu: KefuDep, actor: ActorDep) -> OrderPublic:
     """Ask the marketplace for the order now (staff, machine tokens)."""
     return OrderPublic.build(await order_sync.do_refresh_order(kefu, actor, order_no))
+
+
+class RevealBody(BaseModel):
+    conversation_id: Annotated[str, Field(min_length=1, max_length=64)]
+
+
+class RevealedCodes(BaseModel):
+    order_no: str
+    codes: list[str]
+
+
+@router.post("/orders/{order_no}/card-codes/reveal", tags=["orders"])
+async def reveal_card_codes(
+    order_no: KeyPath, body: RevealBody, response: Response, kefu: KefuDep, actor: ActorDep
+) -> RevealedCodes:
+    """An agent shows an order's card codes for a conversation: read from the
+    marketplace, logged on the timeline (internal) and in the audit log, 20 an hour."""
+    codes = await card_codes.do_reveal_card_codes(kefu, actor, body.conversation_id, order_no)
+    response.headers["Cache-Control"] = "no-store"
+    return RevealedCodes(order_no=order_no, codes=list(codes))

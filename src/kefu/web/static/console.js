@@ -203,6 +203,25 @@
       .catch(function (err) { cb.disabled = false; toast(err.message, true); });
   });
 
+  // 查看卡密: a deliberate reveal for the open conversation (logged on its timeline and in
+  // the audit log, rate-limited); the codes stay on screen only, never in storage
+  document.addEventListener("click", function (e) {
+    var rb = e.target.closest("[data-testid=reveal-codes]");
+    if (!rb) return;
+    if (!state.open) { toast("请先打开一个会话", true); return; }
+    if (!window.confirm("查看卡密会记录在会话和审计日志中，确定查看？")) return;
+    rb.disabled = true;
+    var shown = rb.parentNode.querySelector("[data-testid=order-codes]");
+    api("POST", "/api/v1/orders/" + encodeURIComponent(rb.getAttribute("data-order")) + "/card-codes/reveal",
+      { conversation_id: state.open })
+      .then(function (data) {
+        shown.textContent = "卡密：" + data.codes.join("，");
+        shown.className = "codes shown";
+        setTimeout(function () { shown.textContent = "卡密 ••••••••"; shown.className = "codes"; rb.disabled = false; }, 60000);
+      })
+      .catch(function (err) { rb.disabled = false; toast(err.message, true); });
+  });
+
   document.addEventListener("click", function (e) {
     var canned = e.target.closest("[data-canned]");
     if (canned) {
