@@ -55,7 +55,9 @@ INTENT_MIX = {
     "withdrawal": 0.03, "complaint": 0.04, "other": 0.07,
 }  # fmt: skip
 HANDLING_MEDIAN_MIN = {"refund": 12.0, "complaint": 15.0, "account_security": 14.0}
-DAY0 = datetime(2026, 11, 24, 16, 0, tzinfo=UTC)  # 2026-11-25 00:00 in Shanghai
+DAY0 = datetime(2026, 11, 24, 16, 0, tzinfo=UTC)
+#: Simulated agent consoles answer a heartbeat every simulated minute (the tick).
+CONSOLE_HEARTBEAT_S = 60.0  # 2026-11-25 00:00 in Shanghai
 
 
 @dataclass
@@ -227,10 +229,11 @@ async def run_real(cfg: Config, day: list[Inquiry], speed: float = 0.0) -> Repor
     from kefu.actions import commerce
     from kefu.actions import conversations as conv
     from kefu.actions.agents import create_agent, do_set_presence
+    from kefu.actions.console_presence import do_open_console, do_renew_console
     from kefu.actions.context import Actor, ActorKind, Kefu, Role, transaction
-    from kefu.actions.escalation import sweep_all_due
     from kefu.clock import FakeClock
     from kefu.domain.vocabulary import Presence
+    from kefu.jobs.runner import tick as background_tick
     from kefu.realtime.broker import InProcessBroker
     from kefu.settings import Settings
     from kefu.storage.database import Database
@@ -265,6 +268,9 @@ async def run_real(cfg: Config, day: list[Inquiry], speed: float = 0.0) -> Repor
             )  # fmt: skip
             actor = Actor(ActorKind.STAFF, tenant_id, agent_id=agent.id, role=Role.AGENT)
             await do_set_presence(kefu, actor, Presence.ONLINE)
+            # routing counts an agent only while a console connection holds a lease
+            # (docs/presence.md): each simulated agent keeps one open all day
+            await do_open_console(kefu, actor, f"sim-console-{a}", CONSOLE_HEARTBEAT_S)
             staff.append(actor)
         by_agent = {a.agent_id: a for a in staff}
         customers: list[Actor] = []
@@ -337,7 +343,10 @@ async def run_real(cfg: Config, day: list[Inquiry], speed: float = 0.0) -> Repor
             last = at
             clock.set(DAY0 + timedelta(seconds=at))
             if kind == "tick":
-                await sweep_all_due(kefu)
+                for a, actor in enumerate(staff):
+                    await do_renew_console(kefu, actor, f"sim-console-{a}", CONSOLE_HEARTBEAT_S)
+                await background_tick(kefu)  # what the server's background loop does
+                await sync_assigned(at)
                 continue
             inq = day[n]
             if kind == "arrive":
