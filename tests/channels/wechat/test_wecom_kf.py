@@ -165,6 +165,8 @@ def test_wecom_customer_bot_handoff_agent_window_and_rating(stack: Stack) -> Non
 async def _failed_jobs(stack: Stack) -> list[tuple[str, str | None]]:
     async with stack.kefu.db.read() as session:
         rows = await session.execute(
-            select(Job.kind, Job.last_error).where(Job.last_error.is_not(None))
+            select(Job.kind, Job.last_error).where(
+                Job.tenant_id == stack.world.tenant_id, Job.last_error.is_not(None)
+            )
         )
         return [tuple(r) for r in rows.all()]  # type: ignore[misc]
