@@ -16,7 +16,9 @@ from __future__ import annotations
 
 import importlib
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -44,6 +46,9 @@ class JobKind:
     backoff: timedelta = timedelta(seconds=10)  # first retry; doubled each time
     grace: timedelta = timedelta(seconds=15)  # the fast path's head start on the runner
     fallback: str | None = "kefu.actions.outbox:note_failure"
+    #: In an HTTP request, the fast path runs it once the response is sent (a slow third
+    #: party such as SMTP must not hold the reply up); elsewhere right after the commit.
+    after_response: bool = False
 
 
 JOB_KINDS: dict[str, JobKind] = {
@@ -62,6 +67,7 @@ JOB_KINDS: dict[str, JobKind] = {
         backoff=timedelta(minutes=1),
         grace=timedelta(minutes=2),
         fallback="kefu.actions.notifications:email_gave_up",
+        after_response=True,
     ),
     # WeChat (docs/wechat.md): pull 微信客服 messages after a doorbell; take one Official
     # Account push; send one answer within the reply window
@@ -134,10 +140,39 @@ async def mark_done(tx: Tx, job_id: int | None) -> bool:
     return True
 
 
+#: Set for one HTTP request (web/after_response.py): fast-path jobs of kinds marked
+#: ``after_response`` wait here until the response has been sent.
+_after_response: ContextVar[list[Job] | None] = ContextVar("kefu_after_response", default=None)
+
+
 async def run_fast(kefu: Kefu, jobs: list[Job]) -> None:
-    """The fast path: run the jobs of a transaction that just committed, in order."""
+    """The fast path: run the jobs of a transaction that just committed, in order (those
+    marked ``after_response`` are held back while a request is still being answered)."""
+    later = _after_response.get()
     for job in jobs:
+        spec = JOB_KINDS.get(job.kind)
+        if later is not None and spec is not None and spec.after_response:
+            later.append(job)
+            continue
         await run_job(kefu, job, counted=False)
+
+
+@asynccontextmanager
+async def jobs_after_response(kefu: Kefu) -> AsyncIterator[None]:
+    """Around one HTTP request: the held-back fast-path jobs run when the block ends
+    (after the response went out). Their rows are already committed, so if this process
+    dies first the job runner sends them after the kind's grace."""
+    pending: list[Job] = []
+    token = _after_response.set(pending)
+    try:
+        yield
+    finally:
+        _after_response.reset(token)
+        for job in pending:
+            try:
+                await run_job(kefu, job, counted=False)
+            except Exception:  # recorded by the runner's retry; never lost
+                log.exception("after-response job failed", extra={"job_id": job.id})
 
 
 async def run_job(kefu: Kefu, job: Job, *, counted: bool) -> str:

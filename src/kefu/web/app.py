@@ -23,6 +23,7 @@ from kefu.settings import Settings, get_settings
 from kefu.storage.database import Database
 from kefu.subscribers import default_subscribers
 from kefu.web import admin, api_docs, console, console_callbacks, helpcenter, ops, widget, ws
+from kefu.web.after_response import AfterResponse
 from kefu.web.api import (
     conversations,
     knowledge,
@@ -122,4 +123,5 @@ def create_app(
     app.add_middleware(SecurityHeaders)
     app.add_middleware(ops.MetricsMiddleware, metrics=metrics)
     app.add_middleware(BodySizeLimit, max_bytes=settings.request_max_bytes)
+    app.add_middleware(AfterResponse)  # outermost: runs once the response is out
     return app
