@@ -16,6 +16,7 @@ from tests.api.conftest import (  # noqa: F401
     customer,
     kefu_of,
     machine,
+    other_world,
     supervisor,
     world,
 )

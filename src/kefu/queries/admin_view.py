@@ -19,9 +19,11 @@ from kefu.actions.context import Actor, Kefu, Role
 from kefu.domain.tenant_settings import TenantSettings, parse_tenant_settings
 from kefu.domain.vocabulary.labels import label
 from kefu.errors import Forbidden
-from kefu.storage.models import Agent, AuditEntry
+from kefu.storage.models import Agent, AuditEntry, Department
 
 MAX_VALUE_CHARS = 300
+#: fields whose stored value is a code: shown by its label
+CODED_FIELDS = {"role": "role"}
 
 
 def require_admin_reader(actor: Actor) -> None:
@@ -61,6 +63,47 @@ async def active_staff(kefu: Kefu, actor: Actor) -> list[StaffChoice]:
             .order_by(Agent.agent_no)
         )
         return [StaffChoice(no, name) for no, name in rows.all()]
+
+
+@dataclass(frozen=True)
+class StaffAccount:
+    id: int
+    agent_no: str
+    display_name: str
+    email: str
+    role: str
+    capacity: int
+    department_code: str
+    is_active: bool
+    presence: str
+
+
+async def staff_accounts(kefu: Kefu, actor: Actor) -> list[StaffAccount]:
+    require_admin_reader(actor)
+    async with kefu.db.read() as session:
+        mine = Department.tenant_id == actor.tenant_id
+        found = await session.execute(select(Department.id, Department.code).where(mine))
+        codes: dict[int, str] = {dept_id: code for dept_id, code in found.all()}
+        rows = await session.execute(
+            select(Agent).where(Agent.tenant_id == actor.tenant_id).order_by(Agent.agent_no)
+        )
+        return [
+            StaffAccount(a.id, a.agent_no, a.display_name, a.email, a.role, a.capacity,
+                         codes.get(a.department_id or 0, ""), a.is_active, a.presence)
+            for a in rows.scalars()
+        ]  # fmt: skip
+
+
+async def departments(kefu: Kefu, actor: Actor) -> list[tuple[str, str]]:
+    """(code, name) of the tenant's departments."""
+    require_admin_reader(actor)
+    async with kefu.db.read() as session:
+        rows = await session.execute(
+            select(Department.code, Department.name)
+            .where(Department.tenant_id == actor.tenant_id)
+            .order_by(Department.id)
+        )
+        return [(code, name) for code, name in rows.all()]
 
 
 @dataclass(frozen=True)
@@ -115,7 +158,10 @@ def value_changes(before: Any, after: Any, where: str = "") -> list[tuple[str, s
                 if old.get(key) != new.get(key):
                     name = label("settings_field", key)
                     path = f"{where} · {name}" if where else name
-                    out += value_changes(old.get(key), new.get(key), path)
+                    was, now = old.get(key), new.get(key)
+                    if key in CODED_FIELDS:
+                        was, now = (label(CODED_FIELDS[key], v) if v else v for v in (was, now))
+                    out += value_changes(was, now, path)
             return out
     if before == after:
         return []

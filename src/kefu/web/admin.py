@@ -46,6 +46,7 @@ SECTIONS: tuple[tuple[str, str], ...] = (
     ("hours", "营业时间与节假日"),
     ("sla", "服务时限（SLA）"),
     ("channels", "官方渠道"),
+    ("agents", "客服账号"),
     ("canned", "快捷回复"),
     ("audit", "审计日志"),
 )

@@ -22,7 +22,17 @@ from kefu.realtime.broker import Broker
 from kefu.settings import Settings, get_settings
 from kefu.storage.database import Database
 from kefu.subscribers import default_subscribers
-from kefu.web import admin, api_docs, console, console_callbacks, helpcenter, ops, widget, ws
+from kefu.web import (
+    admin,
+    admin_staff,
+    api_docs,
+    console,
+    console_callbacks,
+    helpcenter,
+    ops,
+    widget,
+    ws,
+)
 from kefu.web.after_response import AfterResponse
 from kefu.web.api import (
     conversations,
@@ -116,6 +126,7 @@ def create_app(
     app.include_router(widget.router)
     app.include_router(console.router)
     app.include_router(admin.router)
+    app.include_router(admin_staff.router)
     app.include_router(api_docs.router)
     app.include_router(console_callbacks.router)
     app.include_router(helpcenter.router)

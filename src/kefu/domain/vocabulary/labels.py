@@ -153,6 +153,7 @@ TABLES: dict[str, dict[str, Pair]] = {
         "allowed_origins": ("允许嵌入的网站", "Allowed widget origins"),
         "order_source": ("订单系统对接", "Order source"),
         "card_codes": ("查看卡密", "Card codes revealed"),
+        "agents": ("客服账号", "Staff accounts"),
     },
     # a field inside a settings section (the audit log's before -> after lines)
     "settings_field": {
@@ -181,6 +182,13 @@ TABLES: dict[str, dict[str, Pair]] = {
         "hook_token": ("回调密钥（加密保存）", "Hook token (encrypted)"),
         "poll_minutes": ("轮询间隔（分钟）", "Poll interval (min)"),
         "timeout_seconds": ("请求超时（秒）", "Request timeout (s)"),
+        "display_name": ("姓名", "Name"),
+        "email": ("邮箱", "E-mail"),
+        "role": ("角色", "Role"),
+        "capacity": ("接待上限", "Capacity"),
+        "department": ("部门", "Department"),
+        "is_active": ("启用", "Active"),
+        "password": ("密码", "Password"),
         **{
             str(i): (day, en)
             for i, (day, en) in enumerate(
