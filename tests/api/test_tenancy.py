@@ -68,6 +68,7 @@ CAPABILITY_URLS: set[tuple[str, str]] = {
     ("GET", "/help/{slug}/t/{token}/files/{attachment_id}"),
     # signed by the tenant's marketplace secret (tests/api/test_order_sync.py)
     ("POST", "/api/v1/hooks/orders/{tenant_slug}/{kind}"),
+    ("POST", "/api/v1/hooks/orders/{tenant_slug}/dujiaoka/{hook_token}"),  # secret URL
 }
 
 # pages whose only parameter is the tenant's own slug (no object of another tenant to name)
@@ -233,7 +234,8 @@ def test_capability_urls_refuse_tampered_tokens(
 ) -> None:
     bogus = "v1." + "A" * 40 + ".bogus"
     for method, path in sorted(CAPABILITY_URLS):
-        objects = {**b_objects, "token": bogus, "tenant_slug": world.slug, "kind": "dujiao_next"}
+        objects = {**b_objects, "token": bogus, "tenant_slug": world.slug}
+        objects |= {"kind": "dujiao_next", "hook_token": bogus}
         url = fill(path, objects)
         r = client.request(method, url, json={} if method == "POST" else None)
         assert r.status_code in (400, 401, 403, 404, 422), f"{method} {url}: {r.status_code}"

@@ -21,7 +21,7 @@ from kefu.actions.access import (
 )
 from kefu.actions.audit import record_change
 from kefu.actions.context import Actor, ActorKind, Kefu, transaction
-from kefu.actions.order_source import open_order_adapter
+from kefu.actions.order_source import codes_purpose, open_order_adapter, secret_box
 from kefu.actions.throttles import Budget, budget_key, guard, record_attempts
 from kefu.actions.timeline import append_event
 from kefu.domain.conversation_state import AuthorType, EventType, Visibility
@@ -70,10 +70,15 @@ async def do_reveal_card_codes(
         agent = await session.get(Agent, actor.agent_id) if actor.agent_id else None
     key = budget_key(REVEAL_BUDGET, actor.tenant_id, actor.agent_id or actor.token_id)
     await guard(kefu, [(REVEAL_BUDGET, key)])
-    settings = parse_tenant_settings(tenant.settings)
-    async with open_order_adapter(kefu, tenant.id, settings) as adapter:
-        snap = await adapter.lookup(order_no)
-    codes = snap.card_codes if snap is not None else ()
+    codes: tuple[str, ...] = ()
+    if order.card_codes_sealed:  # pushed once in clear (dujiaoka), sealed at rest
+        plain = secret_box(kefu).open(order.card_codes_sealed, codes_purpose(tenant.id, order_no))
+        codes = tuple(plain.splitlines())
+    else:  # read from the marketplace at this moment, never stored
+        settings = parse_tenant_settings(tenant.settings)
+        async with open_order_adapter(kefu, tenant.id, settings) as adapter:
+            snap = await adapter.lookup(order_no)
+        codes = snap.card_codes if snap is not None else ()
     if not codes:
         raise NoCardCodes()
     author = {"name": agent.display_name, "agent_no": agent.agent_no} if agent else None

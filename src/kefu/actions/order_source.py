@@ -33,6 +33,10 @@ def purpose(tenant_id: int, name: str) -> str:
     return f"tenant:{tenant_id}:order_source.{name}"
 
 
+def codes_purpose(tenant_id: int, order_no: str) -> str:
+    return f"tenant:{tenant_id}:order:{order_no}:card_codes"
+
+
 def seal_order_source(kefu: Kefu, tenant_id: int, typed: TenantSettings) -> TenantSettings:
     source = typed.order_source
     if source is None:

@@ -19,9 +19,15 @@ from sqlalchemy import ColumnElement, or_, select
 
 from kefu.actions.access import access_order_by_no, access_tenant
 from kefu.actions.context import Actor, ActorKind, Kefu, Tx, transaction
-from kefu.actions.order_source import open_order_adapter
+from kefu.actions.order_source import codes_purpose, open_order_adapter, secret_box
 from kefu.actions.timeline import append_event
-from kefu.channels.orders import OrderAdapter, OrderEvent, OrderSnapshot, WebhookRejected
+from kefu.channels.orders import (
+    Capability,
+    OrderAdapter,
+    OrderEvent,
+    OrderSnapshot,
+    WebhookRejected,
+)
 from kefu.domain.conversation_state import OPEN_STATUSES, AuthorType, EventType
 from kefu.domain.tenant_settings import parse_tenant_settings
 from kefu.domain.vocabulary import MarketplaceKind, OrderUpdateSource
@@ -98,14 +104,32 @@ async def apply_order_snapshot(
     *,
     source: OrderUpdateSource,
     marketplace: MarketplaceKind,
+    sealed_codes: str | None = None,
 ) -> Order:
-    """Mirror the marketplace's order (create it if new) and tell its conversations."""
+    """Mirror the marketplace's order (create it if new) and tell its conversations.
+
+    ``sealed_codes``: codes the marketplace pushed and cannot be asked for again
+    (dujiaoka), already sealed by the caller; the snapshot's clear codes are never
+    stored."""
     order = (
         await tx.session.execute(
             select(Order).where(Order.tenant_id == tenant_id, Order.order_no == snap.order_no)
         )
     ).scalar_one_or_none()
     previous = None if order is None else order.status
+    customer_id = order.customer_id if order is not None else None
+    if customer_id is None and (snap.customer_ref or snap.contact):
+        # the marketplace's user id; else (dujiaoka: guests) the order's e-mail
+        who = (
+            Customer.external_id == snap.customer_ref
+            if snap.customer_ref
+            else Customer.email == (snap.contact or "").strip().lower()
+        )
+        customer_id = (
+            await tx.session.execute(
+                select(Customer.id).where(Customer.tenant_id == tenant_id, who).limit(1)
+            )
+        ).scalar_one_or_none()
     if order is None:
         order = Order(
             tenant_id=tenant_id,
@@ -115,14 +139,7 @@ async def apply_order_snapshot(
             created_at=snap.created_at or tx.now,
         )
         tx.session.add(order)
-    if snap.customer_ref and order.customer_id is None:
-        order.customer_id = (
-            await tx.session.execute(
-                select(Customer.id).where(
-                    Customer.tenant_id == tenant_id, Customer.external_id == snap.customer_ref
-                )
-            )
-        ).scalar_one_or_none()
+    order.customer_id = customer_id
     order.status = snap.status.value
     order.upstream_status = snap.upstream_status[:64]
     order.product = (snap.product or order.product)[:200]
@@ -131,6 +148,10 @@ async def apply_order_snapshot(
     order.paid_at = snap.paid_at or order.paid_at
     order.delivered_at = snap.delivered_at or order.delivered_at
     order.updated_at = tx.now
+    if sealed_codes:
+        order.card_codes_sealed = sealed_codes
+    if snap.contact and "@" in snap.contact:
+        order.contact_email = snap.contact[:254]
     await tx.session.flush()
     await record_order_change(tx, order, previous, source=source, marketplace=marketplace)
     return order
@@ -163,12 +184,24 @@ async def do_receive_order_webhook(
         except WebhookRejected as err:
             raise WebhookRefused(err) from None
         snapshots = [await _snapshot_of(adapter, e) for e in events]
+        keeps_codes = Capability.LOOKUP not in adapter.capabilities
     async with transaction(kefu) as tx:
         for snap in snapshots:
-            if snap is not None:
-                await apply_order_snapshot(
-                    tx, tenant.id, snap, source=OrderUpdateSource.WEBHOOK, marketplace=source.kind
+            if snap is None:
+                continue
+            sealed = None
+            if keeps_codes and snap.card_codes:  # pushed once, cannot be fetched again
+                sealed = secret_box(kefu).seal(
+                    "\n".join(snap.card_codes), codes_purpose(tenant.id, snap.order_no)
                 )
+            await apply_order_snapshot(
+                tx,
+                tenant.id,
+                snap,
+                source=OrderUpdateSource.WEBHOOK,
+                marketplace=source.kind,
+                sealed_codes=sealed,
+            )
     return sum(1 for s in snapshots if s is not None)
 
 

@@ -17,7 +17,14 @@ from functools import lru_cache
 from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 from kefu.domain.business_calendar import BusinessCalendar, TimeRange
 from kefu.domain.canned_answers import CannedAnswer
@@ -223,6 +230,12 @@ class OrderSourceSettings(_Model):
     #: how often open orders are looked up again (the webhook's fallback); 0 = never
     poll_minutes: Annotated[int, Field(ge=0, le=24 * 60)] = 10
     timeout_seconds: Annotated[float, Field(gt=0, le=60)] = 5.0
+
+    @model_validator(mode="after")
+    def _hook_token(self) -> OrderSourceSettings:
+        if self.kind is MarketplaceKind.DUJIAOKA and len(self.hook_token) < 24:
+            raise ValueError("dujiaoka needs a random hook_token of at least 24 characters")
+        return self
 
 
 _SEALED = r"^sealed:v1:[0-9a-f]{8}:[A-Za-z0-9_\-]{20,1500}$"

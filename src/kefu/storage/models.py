@@ -142,6 +142,9 @@ class Order(Base):
     paid_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     delivered_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    #: codes a marketplace pushed in clear (dujiaoka), sealed (domain/sealed_secrets.py)
+    card_codes_sealed: Mapped[str | None] = mapped_column(Text)
+    contact_email: Mapped[str | None] = mapped_column(String(254))
 
 
 class Conversation(Base):

@@ -8,8 +8,9 @@ from datetime import datetime
 
 import httpx
 
-from kefu.channels.orders.adapter import OrderAdapter
+from kefu.channels.orders.adapter import AdapterUnsupported, OrderAdapter
 from kefu.channels.orders.dujiao_next import DujiaoNextAdapter
+from kefu.channels.orders.dujiaoka import DujiaokaAdapter
 from kefu.domain.vocabulary import MarketplaceKind
 
 
@@ -41,7 +42,16 @@ def _dujiao_next(
     )
 
 
-FACTORIES: dict[MarketplaceKind, AdapterFactory] = {MarketplaceKind.DUJIAO_NEXT: _dujiao_next}
+def _dujiaoka(
+    c: SourceCredentials, now: Callable[[], datetime], http: httpx.AsyncClient | None
+) -> OrderAdapter:
+    return DujiaokaAdapter(hook_token=c.hook_token)
+
+
+FACTORIES: dict[MarketplaceKind, AdapterFactory] = {
+    MarketplaceKind.DUJIAO_NEXT: _dujiao_next,
+    MarketplaceKind.DUJIAOKA: _dujiaoka,
+}
 
 
 def build_adapter(
@@ -50,4 +60,11 @@ def build_adapter(
     http: httpx.AsyncClient | None = None,
 ) -> OrderAdapter:
     """The adapter for this source; close it with ``aclose()`` after use."""
-    return FACTORIES[credentials.kind](credentials, now, http)
+    factory = FACTORIES.get(credentials.kind)
+    if factory is None:
+        raise AdapterUnsupported(
+            "marketplace_not_supported",
+            "暂不支持该订单系统",
+            f"no adapter for {credentials.kind.value} yet",
+        )
+    return factory(credentials, now, http)

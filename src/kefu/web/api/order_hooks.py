@@ -39,6 +39,23 @@ async def order_callback(
     return HookAccepted(applied=applied)
 
 
+@router.post("/hooks/orders/{tenant_slug}/dujiaoka/{hook_token}", tags=["orders"])
+async def dujiaoka_hook(
+    tenant_slug: Slug,
+    hook_token: Annotated[str, Path(min_length=1, max_length=200)],
+    request: Request,
+    kefu: KefuDep,
+) -> HookAccepted:
+    """dujiaoka's unsigned api_hook: the secret token in the URL is the credential."""
+    body = await request.body()
+    if len(body) > MAX_HOOK_BYTES:
+        raise order_sync.HookTooLarge()
+    applied = await order_sync.do_receive_order_webhook(
+        kefu, tenant_slug, "dujiaoka", dict(request.headers), request.url.path, body
+    )
+    return HookAccepted(applied=applied)
+
+
 @router.post("/orders/{order_no}/refresh", tags=["orders"])
 async def refresh_order(order_no: KeyPath, kefu: KefuDep, actor: ActorDep) -> OrderPublic:
     """Ask the marketplace for the order now (staff, machine tokens)."""
