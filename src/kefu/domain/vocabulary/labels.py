@@ -237,6 +237,49 @@ TABLES: dict[str, dict[str, Pair]] = {
         "abandoned": ("客户已离开", "Customer left"),
         "resolved": ("已解决", "Resolved"),
     },
+    # the SLA policy's promises (domain/sla.SlaPolicy fields), in reports and /status
+    "sla_target": {
+        "chat_first_response": ("在线咨询首次响应", "Chat first response"),
+        "message_first_response": ("留言/工单首次响应", "Message first response"),
+        "callback_first_response": ("回电", "Call-back"),
+        "simple_resolution": ("简单问题解决", "Simple issue resolved"),
+        "complex_resolution": ("复杂问题解决", "Complex issue resolved"),
+        "refund": ("退款到账", "Refund received"),
+    },
+    # the figures of /reports and its CSV (docs/reports.md has the definitions)
+    "report_metric": {
+        "conversations": ("会话数", "Conversations"),
+        "first_response_median": ("首次人工响应 中位数", "First human response, median"),
+        "first_response_p90": ("首次人工响应 P90", "First human response, p90"),
+        "first_response_business_median": (
+            "首次人工响应 中位数（工作时间）",
+            "First human response, median (business time)",
+        ),
+        "first_response_business_p90": (
+            "首次人工响应 P90（工作时间）",
+            "First human response, p90 (business time)",
+        ),
+        "unanswered": ("等待人工但未获回复", "Waiting for a person, no reply"),
+        "resolution_median": ("解决时长 中位数", "Resolution time, median"),
+        "resolution_p90": ("解决时长 P90", "Resolution time, p90"),
+        "full_resolution_median": ("最终解决时长 中位数", "Full resolution time, median"),
+        "reopen_rate": ("重开率", "Reopen rate"),
+        "reached_queue": ("进入人工排队", "Reached the queue"),
+        "abandoned": ("排队中放弃", "Abandoned in queue"),
+        "missed": ("未接待即结束", "Missed (ended without a person)"),
+        "abandon_wait_median": ("放弃前等待 中位数", "Wait before abandoning, median"),
+        "with_bot": ("机器人接待", "Handled by the bot"),
+        "containment": ("机器人独立解决率", "Bot containment"),
+        "handoff_rate": ("转人工率", "Handoff rate"),
+        "flagged": ("客户反馈机器人没用", "Bot answers flagged by customers"),
+        "confident_wrong": ("高置信却答错", "Confident-wrong answers"),
+        "breaches": ("超时次数", "SLA breaches"),
+        "escalations": ("升级次数", "Escalations"),
+        "csat": ("满意度（4–5 星 ÷ 评价数）", "CSAT (4–5 stars / rated)"),
+        "rated": ("评价数", "Rated"),
+        "round_3min": ("3分钟人工响应率", "3-minute human response rate"),
+        "answer_30s": ("30秒应答率", "30-second answer rate"),
+    },
 }
 
 UNKNOWN: Pair = ("未知", "Unknown")
