@@ -33,6 +33,7 @@ from kefu.web import (
     widget,
     ws,
 )
+from kefu.web import reports as reports_page
 from kefu.web.after_response import AfterResponse
 from kefu.web.api import (
     conversations,
@@ -40,6 +41,7 @@ from kefu.web.api import (
     order_hooks,
     people,
     queue,
+    reports,
     sessions,
     tenant_settings,
     tickets,
@@ -118,6 +120,8 @@ def create_app(
     app.include_router(widget_api.router)
     app.include_router(knowledge.router)
     app.include_router(queue.router)
+    app.include_router(reports.router)
+    app.include_router(reports_page.router)
     app.include_router(tickets.router)
     app.include_router(vocabulary.router)
     app.include_router(tenant_settings.router)

@@ -237,6 +237,13 @@ TABLES: dict[str, dict[str, Pair]] = {
         "abandoned": ("客户已离开", "Customer left"),
         "resolved": ("已解决", "Resolved"),
     },
+    # the customer's VIP tier (customers.tier)
+    "tier": {
+        "normal": ("普通会员", "Member"),
+        "silver": ("白银会员", "Silver"),
+        "gold": ("黄金会员", "Gold"),
+        "diamond": ("钻石会员", "Diamond"),
+    },
     # the SLA policy's promises (domain/sla.SlaPolicy fields), in reports and /status
     "sla_target": {
         "chat_first_response": ("在线咨询首次响应", "Chat first response"),

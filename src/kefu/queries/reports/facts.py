@@ -19,6 +19,7 @@ from kefu.storage.models import Conversation, Event
 #: "confident-wrong" answer (the same threshold as nlu.policy.CONFIDENCE_THRESHOLD)
 FLAG_REASONS = ("unhelpful_once", "unhelpful")
 ROUND_TARGET_SECONDS = 180.0  # 3分钟人工响应率
+TOLERANCE = 0.001  # seconds: julianday rounding must not turn 180.000 s into a miss
 
 
 @dataclass(frozen=True)
@@ -56,6 +57,15 @@ class ConversationFacts:
         if self.bot_turns and self.queued is None and self.first_human is None:
             return None  # the bot kept it: nobody waited for a person
         return self.first_customer if self.first_customer is not None else self.queued
+
+
+def _ms(value: float) -> float:
+    """Epoch seconds to the millisecond (SQLite's julianday carries ~10 µs of noise)."""
+    return round(float(value), 3)
+
+
+def _ms_or_none(value: float | None) -> float | None:
+    return None if value is None else _ms(value)
 
 
 def _dialect(session: AsyncSession) -> str:
@@ -131,17 +141,17 @@ async def conversation_facts(session: AsyncSession, scope: ReportScope) -> list[
             category=row[5],
             assignee_id=row[6],
             rating=row[7],
-            created=float(row[8]),
-            first_responded=row[9],
-            first_response_due=row[10],
-            resolution_due=row[11],
-            resolved=row[12],
-            first_customer=row[13],
-            handoff=row[14],
-            first_human=row[15],
-            first_resolved=row[16],
-            queued=row[17],
-            abandoned=row[18],
+            created=_ms(row[8]),
+            first_responded=_ms_or_none(row[9]),
+            first_response_due=_ms_or_none(row[10]),
+            resolution_due=_ms_or_none(row[11]),
+            resolved=_ms_or_none(row[12]),
+            first_customer=_ms_or_none(row[13]),
+            handoff=_ms_or_none(row[14]),
+            first_human=_ms_or_none(row[15]),
+            first_resolved=_ms_or_none(row[16]),
+            queued=_ms_or_none(row[17]),
+            abandoned=_ms_or_none(row[18]),
             reopens=int(row[19] or 0),
             bot_turns=int(row[20] or 0),
             breaches=int(row[21] or 0),
@@ -216,7 +226,7 @@ async def round_counts(session: AsyncSession, scope: ReportScope, now: float) ->
     stmt = (
         select(
             func.count(),
-            func.sum(case((m.c.answer_at - start <= ROUND_TARGET_SECONDS, 1), else_=0)),
+            func.sum(case((m.c.answer_at - start <= ROUND_TARGET_SECONDS + TOLERANCE, 1), else_=0)),
         )
         .select_from(m)
         .outerjoin(handoffs, handoffs.c.cid == m.c.cid)

@@ -8,11 +8,11 @@ from datetime import date, datetime, timedelta
 from kefu.actions.access import require_supervisor
 from kefu.actions.context import Actor, Kefu
 from kefu.domain.tenant_settings import parse_tenant_settings
+from kefu.errors import InvalidInput
 from kefu.queries.reports.bot_outcomes import BotOutcomes, bot_outcomes
 from kefu.queries.reports.facts import RoundCounts, conversation_facts, round_counts
 from kefu.queries.reports.figures import Figures, compute
 from kefu.queries.reports.ratings import RatingComment, agent_names, rating_comments
-from kefu.errors import InvalidInput
 from kefu.queries.reports.scope import MAX_DAYS, ReportScope
 from kefu.queries.sla_view import tenant_settings, tenant_zone
 
