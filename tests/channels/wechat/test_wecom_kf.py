@@ -8,10 +8,11 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 
 from conftest import CORP, KF, Stack
-from kefu.storage.models import Conversation, Event, Job, WeChatContact
+from kefu.actions.context import transaction
+from kefu.storage.models import Conversation, Event, Job, WeChatContact, WeChatCursor
 
 USER = "wmCustomer0001"
 
@@ -111,7 +112,8 @@ def test_wecom_customer_bot_handoff_agent_window_and_rating(stack: Stack) -> Non
     notes = lambda: [  # noqa: E731
         b for t, _a, v, b in stack.run(_timeline(stack)) if t == "note" and v == "internal"
     ]
-    assert any("回复窗口已关闭" in n for n in wait_for(notes))
+    # kefu's own count stopped it (WeChat was not asked: the reason is not "refused")
+    assert any("已发满 5 条" in n for n in wait_for(notes))
     assert len(stack.inbox(KF, USER)) == sent_before + left
     assert (
         alice.get(f"/api/v1/conversations/{public_id}/wechat-window").json()["undelivered"] == 1
@@ -148,18 +150,44 @@ def test_wecom_customer_bot_handoff_agent_window_and_rating(stack: Stack) -> Non
     stack.kf_say(USER, item["content"], menu_id=item["id"])
     rated = wait_for(lambda: [e for e in stack.run(_timeline(stack)) if e[0] == "rating"])
     assert len(rated) == 1
-    # one doorbell without a new message, and a repeated one: nothing stored twice
+    # one doorbell without a new message, and a repeated one, after the cursor was lost
+    # (a crash before it was stored): three days are pulled again, nothing stored twice
     before = stack.run(_timeline(stack))
+    stack.run(_forget_cursor(stack))
+    syncs = stack.run(_sync_jobs_done(stack))
     enter = {"event_type": "enter_session"}
     stack.http.post(
         f"{stack.wechat_url}/sim/wecom/{CORP}/{KF}/say",
         json={"user": USER, "msgtype": "event", "event": enter, "doorbells": 2},
     )
-    time.sleep(0.5)
+    wait_for(lambda: stack.run(_sync_jobs_done(stack)) == syncs + 1)  # one job, two bells
     assert stack.run(_timeline(stack)) == before
     assert stack.run(_count(stack, WeChatContact)) == 1
+    # one token per app, shared: fetched once, and once more after it expired (48 h on)
+    assert stack.fake.token_requests == 2
     failed = stack.run(_failed_jobs(stack))
     assert failed == [], failed
+
+
+async def _sync_jobs_done(stack: Stack) -> int:
+    async with stack.kefu.db.read() as session:
+        rows = await session.execute(
+            select(func.count()).where(
+                Job.tenant_id == stack.world.tenant_id,
+                Job.kind == "wecom.sync",
+                Job.status == "done",
+            )
+        )
+        return int(rows.scalar_one())
+
+
+async def _forget_cursor(stack: Stack) -> None:
+    async with transaction(stack.kefu) as tx:
+        await tx.session.execute(
+            update(WeChatCursor)
+            .where(WeChatCursor.tenant_id == stack.world.tenant_id)
+            .values(cursor="")
+        )
 
 
 async def _failed_jobs(stack: Stack) -> list[tuple[str, str | None]]:
