@@ -17,11 +17,12 @@ from sqlalchemy import delete, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from kefu.actions import presence_leases
+from kefu.actions import presence_leases, sign_in_alerts
 from kefu.actions.access import tenant_by_slug as access_tenant_by_slug
-from kefu.actions.context import Actor, ActorKind, Kefu, Role, transaction
+from kefu.actions.context import Actor, ActorKind, Kefu, Role, Tx, transaction
 from kefu.clock import ensure_aware
 from kefu.domain import signed_tokens
+from kefu.domain.sign_in_notice import FailedSignIns
 from kefu.errors import InvalidInput, KefuError, NotFound, RateLimited, Unauthorized
 from kefu.storage.models import (
     Agent,
@@ -76,6 +77,7 @@ class SignedIn:
     cookie_value: str
     csrf_token: str
     device_token: str = ""
+    notice: FailedSignIns | None = None
 
 
 def _bad_credentials() -> Unauthorized:
@@ -164,39 +166,61 @@ async def do_sign_in(
         # same cost whether or not the account exists
         await verify_password(kefu, await asyncio.to_thread(DUMMY_HASH.get, kefu), password)
         ok = False
+    async with kefu.db.read() as session:
+        notice = (
+            await sign_in_alerts.failures_since_last_sign_in(session, email, now)
+            if ok and agent is not None
+            else None
+        )
     async with transaction(kefu) as tx:
         for key in limits:
-            tx.session.add(LoginAttempt(key=key, succeeded=ok, attempted_at=tx.now))
+            tx.session.add(
+                LoginAttempt(key=key, succeeded=ok, attempted_at=tx.now, client=client_ip[:64])
+            )
         if not ok or agent is None:
             signed_in = None
+            email_failures = counts.get(f"email:{email}", 0) + 1
+            if agent is not None and email_failures >= kefu.settings.login_max_failures:
+                # the owner hears of it by mail (at most one per interval) and at sign-in
+                await sign_in_alerts.maybe_alert_owner(kefu, tx, agent)
         else:
-            cookie = secrets.token_urlsafe(32)
-            csrf = secrets.token_urlsafe(32)
-            tx.session.add(
-                StaffSession(
-                    id=sha256_hex(cookie),
-                    agent_id=agent.id,
-                    csrf_token=csrf,
-                    created_at=tx.now,
-                    expires_at=tx.now + timedelta(hours=kefu.settings.session_hours),
-                )
-            )
+            cookie, csrf = new_staff_session(kefu, tx, agent, notice)
             signed_in = SignedIn(
                 agent=agent,
                 cookie_value=cookie,
                 csrf_token=csrf,
                 device_token=issue_device_token(kefu, email),
+                notice=notice,
             )
     if signed_in is None:
         for key, limit in limits.items():
             if counts.get(key, 0) + 1 == limit:
-                # the owner's notice: ops alerting reads kefu.security (docs/security.md)
+                # ops alerting reads kefu.security too (docs/security.md)
                 security_log.warning(
                     "sign-in failures reached the limit; further tries are delayed",
                     extra={"throttle_key": key, "agent_id": agent.id if agent else None},
                 )
         raise _bad_credentials()
     return signed_in
+
+
+def new_staff_session(
+    kefu: Kefu, tx: Tx, agent: Agent, notice: FailedSignIns | None = None
+) -> tuple[str, str]:
+    """A new signed-in session for `agent` in the caller's transaction: (cookie, csrf)."""
+    cookie = secrets.token_urlsafe(32)
+    csrf = secrets.token_urlsafe(32)
+    tx.session.add(
+        StaffSession(
+            id=sha256_hex(cookie),
+            agent_id=agent.id,
+            csrf_token=csrf,
+            created_at=tx.now,
+            expires_at=tx.now + timedelta(hours=kefu.settings.session_hours),
+            sign_in_notice=notice.to_json() if notice else None,
+        )
+    )
+    return cookie, csrf
 
 
 class _DummyHash:
@@ -217,6 +241,8 @@ class StaffAuth:
     actor: Actor
     csrf_token: str
     session_id: str
+    must_change_password: bool = False
+    sign_in_notice: dict[str, Any] | None = None
 
 
 async def authenticate_session(kefu: Kefu, cookie_value: str) -> StaffAuth | None:
@@ -233,7 +259,13 @@ async def authenticate_session(kefu: Kefu, cookie_value: str) -> StaffAuth | Non
             agent_id=agent.id,
             role=Role(agent.role),
         )
-        return StaffAuth(actor=actor, csrf_token=row.csrf_token, session_id=row.id)
+        return StaffAuth(
+            actor=actor,
+            csrf_token=row.csrf_token,
+            session_id=row.id,
+            must_change_password=bool(agent.must_change_password),
+            sign_in_notice=row.sign_in_notice,
+        )
 
 
 async def do_sign_out(kefu: Kefu, session_id: str) -> None:

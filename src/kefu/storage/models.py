@@ -87,6 +87,9 @@ class Agent(Base):
     last_assigned_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     is_active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    # set by an admin's reset: the next sign-in may do nothing but choose a new password
+    must_change_password: Mapped[bool] = mapped_column(Boolean, default=False)
+    password_changed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
 
 class ConsoleLease(Base):
@@ -267,6 +270,8 @@ class StaffSession(Base):
     csrf_token: Mapped[str] = mapped_column(String(64))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    # wrong passwords tried on the account since its previous sign-in (shown once signed in)
+    sign_in_notice: Mapped[dict[str, Any] | None] = mapped_column(JSON)
 
 
 class LoginAttempt(Base):
@@ -276,6 +281,7 @@ class LoginAttempt(Base):
     key: Mapped[str] = mapped_column(String(300))
     succeeded: Mapped[bool] = mapped_column(Boolean)
     attempted_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    client: Mapped[str | None] = mapped_column(String(64))  # shown to the account's owner
 
 
 class UsedNonce(Base):

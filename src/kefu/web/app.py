@@ -28,6 +28,7 @@ from kefu.web import (
     api_docs,
     console,
     console_callbacks,
+    console_password,
     helpcenter,
     ops,
     widget,
@@ -39,6 +40,7 @@ from kefu.web.api import (
     conversations,
     knowledge,
     order_hooks,
+    passwords,
     people,
     queue,
     reports,
@@ -114,6 +116,7 @@ def create_app(
     install_error_handlers(app)
     app.include_router(ops.router)
     app.include_router(sessions.router)
+    app.include_router(passwords.router)
     app.include_router(conversations.router)
     app.include_router(people.router)
     app.include_router(order_hooks.router)
@@ -132,6 +135,7 @@ def create_app(
     app.include_router(admin.router)
     app.include_router(admin_staff.router)
     app.include_router(api_docs.router)
+    app.include_router(console_password.router)
     app.include_router(console_callbacks.router)
     app.include_router(helpcenter.router)
     app.mount("/static", StaticFiles(directory=str(STATIC_DIR)), name="static")

@@ -6,7 +6,7 @@ through /api/v1 (console.js sends the X-CSRF-Token)."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Form, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
@@ -25,8 +25,8 @@ from kefu.queries.console_view import TABS, ConsoleViewer, Tab
 from kefu.queries.listing import orders_of_customer, reference_maps, timeline_since
 from kefu.queries.sla_view import sla_view, tenant_settings, tenant_zone
 from kefu.storage.models import Agent
-from kefu.web.api.schemas import IdPath, KeyPath
-from kefu.web.api.sessions import set_device_cookie, set_session_cookie, sign_in
+from kefu.web.api.schemas import IdPath, KeyPath, SignInNoticePublic
+from kefu.web.api.sessions import notice_public, set_device_cookie, set_session_cookie, sign_in
 from kefu.web.deps import KefuDep
 from kefu.web.templating import templates
 
@@ -50,30 +50,41 @@ class Signed:
     actor: Actor
     agent: Agent
     csrf_token: str
+    sign_in_notice: dict[str, Any] | None = None
 
     @property
     def viewer(self) -> ConsoleViewer:
         return ConsoleViewer(self.actor.tenant_id, self.agent.id, self.agent.department_id)
 
 
-async def signed_in(request: Request, kefu: KefuDep) -> Signed | None:
+async def signed_in(
+    request: Request, kefu: KefuDep, *, password_page: bool = False
+) -> Signed | None:
+    """The signed-in member, or None. A member who must change their password (after an
+    admin's reset) is signed in for the password page only."""
     cookie = request.cookies.get(auth.SESSION_COOKIE)
     if not cookie:
         return None
     staff = await auth.authenticate_session(kefu, cookie)
     if staff is None or staff.actor.agent_id is None:
         return None
+    if staff.must_change_password and not password_page:
+        request.state.must_change_password = True
+        return None
     async with kefu.db.read() as session:
         agent = await view.agent_by_id(session, staff.actor.agent_id)
     if agent is None:
         return None
-    return Signed(actor=staff.actor, agent=agent, csrf_token=staff.csrf_token)
+    return Signed(staff.actor, agent, staff.csrf_token, staff.sign_in_notice)
 
 
 def to_login(request: Request) -> Response:
+    target = "/console/login"
+    if getattr(request.state, "must_change_password", False):
+        target = "/console/password"
     if request.headers.get("hx-request"):
-        return Response(status_code=401, headers={"HX-Redirect": "/console/login"})
-    return RedirectResponse("/console/login", status_code=303)
+        return Response(status_code=401, headers={"HX-Redirect": target})
+    return RedirectResponse(target, status_code=303)
 
 
 # ---------- sign-in ----------
@@ -113,6 +124,15 @@ async def login_submit(
 # ---------- the shell ----------
 
 
+async def notice_for(kefu: KefuDep, me: Signed) -> SignInNoticePublic | None:
+    """Wrong passwords tried since the member's previous sign-in, in the tenant's zone."""
+    if not me.sign_in_notice:
+        return None
+    async with kefu.db.read() as session:
+        settings = await tenant_settings(session, me.agent.tenant_id)
+    return notice_public(me.sign_in_notice, tenant_zone(settings))
+
+
 @router.get("", response_class=HTMLResponse)
 async def console_page(
     request: Request, kefu: KefuDep, c: Annotated[str | None, Query(max_length=32)] = None
@@ -134,6 +154,7 @@ async def console_page(
             "counts": counts,
             "presence": PRESENCE,
             "open_id": c or "",
+            "notice": await notice_for(kefu, me),
         },
     )
 

@@ -12,6 +12,10 @@ from kefu.actions.context import Actor, Kefu
 from kefu.errors import Forbidden, Unauthorized
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+# After an admin's reset with a temporary password, a session may do only this much.
+MUST_CHANGE_ALLOWED = frozenset(
+    {"/api/v1/auth/password", "/api/v1/auth/logout", "/api/v1/agents/me"}
+)
 
 
 def get_kefu(request: Request) -> Kefu:
@@ -83,6 +87,10 @@ async def get_actor(request: Request, kefu: KefuDep) -> Actor:
                     err = Forbidden("页面已过期，请刷新后重试", "missing or wrong CSRF token")
                     err.code = "csrf_failed"
                     raise err
+            if staff.must_change_password and request.url.path not in MUST_CHANGE_ALLOWED:
+                err = Forbidden("请先修改密码", "change your password first")
+                err.code = "password_change_required"
+                raise err
             request.state.staff = staff
             return staff.actor
     raise Unauthorized()

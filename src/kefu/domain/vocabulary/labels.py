@@ -154,6 +154,17 @@ TABLES: dict[str, dict[str, Pair]] = {
         "order_source": ("订单系统对接", "Order source"),
         "card_codes": ("查看卡密", "Card codes revealed"),
         "agents": ("客服账号", "Staff accounts"),
+        "staff_password": ("员工密码", "Staff password"),
+    },
+    # how a staff password was changed (audit log, actions/passwords.py)
+    "password_action": {
+        "password_changed": ("本人修改", "Changed by the member"),
+        "password_reset_link": ("管理员重置（发送重置链接）", "Reset by an admin (link)"),
+        "password_reset_temporary": (
+            "管理员重置（临时密码，登录后须修改）",
+            "Reset by an admin (temporary password)",
+        ),
+        "password_reset_by_link": ("通过邮件链接重置", "Reset with the e-mailed link"),
     },
     # a field inside a settings section (the audit log's before -> after lines)
     "settings_field": {

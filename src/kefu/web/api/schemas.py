@@ -322,9 +322,51 @@ class AgentPublic(BaseModel):
     capacity: int
 
 
+class SignInNoticePublic(BaseModel):
+    """Wrong passwords tried on the account since its previous sign-in."""
+
+    count: int
+    clients: list[str]
+    first_at: datetime
+    last_at: datetime
+    message: str  # zh-CN, times in the tenant's zone with the date
+    message_en: str
+
+
 class AgentMe(AgentPublic):
     email: str
     csrf_token: str | None = None
+    must_change_password: bool = False
+    sign_in_notice: SignInNoticePublic | None = None
+
+
+class PasswordChange(Strict):
+    old_password: Annotated[str, Field(min_length=1, max_length=256)]
+    new_password: Annotated[str, Field(min_length=1, max_length=256)]
+
+
+class PasswordForgot(Strict):
+    email: Annotated[str, Field(min_length=3, max_length=254)]
+
+
+class PasswordForgotAccepted(BaseModel):
+    message: str
+    message_en: str
+
+
+class PasswordReset(Strict):
+    token: Annotated[str, Field(min_length=10, max_length=2048)]
+    new_password: Annotated[str, Field(min_length=1, max_length=256)]
+
+
+class AdminPasswordReset(Strict):
+    mode: Literal["link", "temporary"] = "link"
+
+
+class AdminPasswordResetDone(BaseModel):
+    mode: Literal["link", "temporary"]
+    sent_to: str | None = None
+    temporary_password: str | None = None  # shown once; must be changed at next sign-in
 
 
 class PresenceUpdate(Strict):

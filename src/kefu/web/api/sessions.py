@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+from typing import Any
+from zoneinfo import ZoneInfo
+
 from fastapi import APIRouter, Request, Response
 
 from kefu.actions import auth, throttles, visitors
 from kefu.actions.context import Kefu
+from kefu.domain.sign_in_notice import FailedSignIns, notice_en, notice_zh
+from kefu.queries.sla_view import tenant_settings, tenant_zone
 from kefu.storage.models import Agent, Department
 from kefu.web.api.schemas import (
     ERROR_RESPONSES,
@@ -13,6 +18,7 @@ from kefu.web.api.schemas import (
     DepartmentRef,
     IdPath,
     LoginRequest,
+    SignInNoticePublic,
     TokenCreate,
     TokenCreated,
     TokenPublic,
@@ -31,12 +37,18 @@ def client_ip(request: Request) -> str:
     return client_address(request)
 
 
-async def agent_me(kefu: Kefu, agent: Agent, csrf_token: str | None) -> AgentMe:
+async def agent_me(
+    kefu: Kefu,
+    agent: Agent,
+    csrf_token: str | None,
+    notice: dict[str, Any] | FailedSignIns | None = None,
+) -> AgentMe:
     dept = None
-    if agent.department_id:
-        async with kefu.db.read() as session:
+    async with kefu.db.read() as session:
+        if agent.department_id:
             d = await session.get(Department, agent.department_id)
             dept = DepartmentRef(code=d.code, name=d.name) if d else None
+        settings = await tenant_settings(session, agent.tenant_id) if notice else None
     return AgentMe(
         id=agent.id,
         agent_no=agent.agent_no,
@@ -47,6 +59,24 @@ async def agent_me(kefu: Kefu, agent: Agent, csrf_token: str | None) -> AgentMe:
         capacity=agent.capacity,
         email=agent.email,
         csrf_token=csrf_token,
+        must_change_password=bool(agent.must_change_password),
+        sign_in_notice=notice_public(notice, tenant_zone(settings)),
+    )
+
+
+def notice_public(
+    notice: dict[str, Any] | FailedSignIns | None, zone: ZoneInfo
+) -> SignInNoticePublic | None:
+    if not notice:
+        return None
+    failed = notice if isinstance(notice, FailedSignIns) else FailedSignIns.from_json(notice)
+    return SignInNoticePublic(
+        count=failed.count,
+        clients=failed.clients,
+        first_at=failed.first_at,
+        last_at=failed.last_at,
+        message=notice_zh(failed, zone),
+        message_en=notice_en(failed, zone),
     )
 
 
@@ -88,7 +118,7 @@ async def login(body: LoginRequest, request: Request, response: Response, kefu: 
     signed_in = await sign_in(kefu, request, body.email, body.password)
     set_session_cookie(kefu, response, signed_in.cookie_value)
     set_device_cookie(kefu, response, signed_in.device_token)
-    return await agent_me(kefu, signed_in.agent, signed_in.csrf_token)
+    return await agent_me(kefu, signed_in.agent, signed_in.csrf_token, signed_in.notice)
 
 
 @router.post("/auth/logout", status_code=204)

@@ -48,6 +48,10 @@ async def identify(
         staff = await auth.authenticate_session(kefu, cookie)
         if staff is None:
             raise auth.invalid_token_error()
+        if staff.must_change_password:
+            err = Unauthorized("请先修改密码", "change your password first")
+            err.code = "password_change_required"
+            raise err
         actor = staff.actor
     return Identity(actor=actor, name=await _display_name(kefu, actor))
 
