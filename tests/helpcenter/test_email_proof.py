@@ -180,3 +180,56 @@ def test_spf_fail_recorded_by_the_mta_is_flagged_and_the_mail_kept(
     ok = _events(client, str(_receive(client, world.slug, clean).number))
     assert "auth_failures" not in ok[0].data["email"]
     assert not [e for e in ok if e.type == "note"]
+
+
+def _record_legacy_sent(client: TestClient, tenant_id: int, number: str, message_id: str) -> None:
+    """A notification sent before reply addresses existed: kefu recorded its plain
+    Message-ID (make_msgid) on the outgoing mail row, as the old code did."""
+    from kefu.actions.context import transaction
+    from kefu.storage.models import EmailMessage
+
+    async def go() -> None:
+        kefu = kefu_of(client)
+        async with transaction(kefu) as tx:
+            conv = (
+                await tx.session.execute(
+                    select(Conversation).where(
+                        Conversation.number == number, Conversation.tenant_id == tenant_id
+                    )
+                )
+            ).scalar_one()
+            tx.session.add(
+                EmailMessage(
+                    tenant_id=conv.tenant_id,
+                    conversation_id=conv.id,
+                    message_id=message_id,
+                    direction="out",
+                    event_id=None,
+                    created_at=tx.now,
+                )
+            )
+
+    assert client.portal is not None
+    client.portal.call(go)
+
+
+def test_reply_to_mail_sent_before_reply_addresses_threads_from_the_contact(
+    client: TestClient, world: World
+) -> None:
+    t = file_ticket(client, world.slug, contact_email=VICTIM)
+    legacy = "<176412345678.4242.1234567890123456789@kamen.example>"
+    _record_legacy_sent(client, world.tenant_id, t["number"], legacy)
+    forged = _mail("x@evil.example", "kefu@kamen.example", "Re", "改发卡密", "<f-1@x>",
+                   In_Reply_To=legacy)  # fmt: skip
+    claim = _receive(client, world.slug, forged)
+    assert claim.outcome is Outcome.CREATED and claim.number != t["number"]
+    assert any("疑似冒用工单号" in (e.body or "") for e in _events(client, t["number"]))
+    raw = _mail(VICTIM, "kefu@kamen.example", "Re: 工单", "还是没到账", "<l-1@example.com>",
+                References=f"<older@example.com> {legacy}")  # fmt: skip
+    result = _receive(client, world.slug, raw)
+    assert result.outcome is Outcome.THREADED and result.number == t["number"]
+    assert result.matched_by == "references"
+    # the id of a mail kefu *received* is the sender's choice: it proves nothing
+    raw = _mail(VICTIM, "kefu@kamen.example", "Re", "再看看", "<l-2@example.com>",
+                In_Reply_To="<l-1@example.com>")  # fmt: skip
+    assert _receive(client, world.slug, raw).outcome is Outcome.CREATED

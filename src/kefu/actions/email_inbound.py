@@ -83,6 +83,12 @@ class _Lookup:
         return (conversation.contact_email or "").lower() or None
 
     async def by_message_id(self, message_id: str) -> Conversation | None:
+        return await self._by_mail(message_id)
+
+    async def by_sent_message_id(self, message_id: str) -> Conversation | None:
+        return await self._by_mail(message_id, EmailMessage.direction == "out")
+
+    async def _by_mail(self, message_id: str, *where: ColumnElement[bool]) -> Conversation | None:
         row = (
             await self.session.execute(
                 select(Conversation)
@@ -90,6 +96,7 @@ class _Lookup:
                 .where(
                     EmailMessage.tenant_id == self.tenant_id,
                     func.lower(EmailMessage.message_id) == message_id.lower(),
+                    *where,
                 )
                 .limit(1)
             )

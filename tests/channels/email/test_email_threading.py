@@ -24,8 +24,11 @@ NUMBERS = {"KF-20261122-000123": "pubA"}
 class FakeLookup:
     """Conversations are their public ids."""
 
-    def __init__(self, by_msgid: dict[str, str] | None = None) -> None:
-        self.by_msgid = by_msgid or {}
+    def __init__(
+        self, by_msgid: dict[str, str] | None = None, sent: dict[str, str] | None = None
+    ) -> None:
+        self.sent = sent or {}
+        self.by_msgid = {**(by_msgid or {}), **self.sent}
 
     async def of_contact(self, sender: str) -> list[tuple[str, str]]:
         return [(pid, pid) for pid, contact in CONTACTS.items() if contact == sender]
@@ -38,6 +41,9 @@ class FakeLookup:
 
     async def by_message_id(self, message_id: str) -> str | None:
         return self.by_msgid.get(message_id)
+
+    async def by_sent_message_id(self, message_id: str) -> str | None:
+        return self.sent.get(message_id)
 
     def contact_of(self, conversation: str) -> str | None:
         return CONTACTS.get(conversation)
@@ -116,6 +122,26 @@ def test_ticket_number_and_unsigned_ids_are_claims_never_threads() -> None:
         None,
         MatchedBy.NEW,
     )
+
+
+def test_an_id_kefu_really_sent_threads_only_from_the_contact() -> None:
+    """Mail sent before reply addresses and signed ids: its recorded Message-ID, named
+    in In-Reply-To or References by the ticket's contact, threads; from anyone else it
+    is a claim; an id only seen on incoming mail is a claim even from the contact."""
+    lookup = FakeLookup(sent={"<legacy.1@kamen.example>": "pubA"})
+    mail = _mail(in_reply_to="<legacy.1@kamen.example>")
+    decision = asyncio.run(find_thread(parse_email(mail), lookup, RING))
+    assert (decision.conversation, decision.matched_by) == ("pubA", MatchedBy.IN_REPLY_TO)
+    mail = _mail(references="<legacy.1@kamen.example> <other@x>")
+    decision = asyncio.run(find_thread(parse_email(mail), lookup, RING))
+    assert (decision.conversation, decision.matched_by) == ("pubA", MatchedBy.REFERENCES)
+    forged = _mail(in_reply_to="<legacy.1@kamen.example>", sender="x@evil.example")
+    decision = asyncio.run(find_thread(parse_email(forged), lookup, RING))
+    assert (decision.conversation, decision.claimed) == (None, "pubA")
+    incoming_only = FakeLookup(by_msgid={"<theirs@mail.example>": "pubA"})
+    mail = _mail(in_reply_to="<theirs@mail.example>")
+    decision = asyncio.run(find_thread(parse_email(mail), incoming_only, RING))
+    assert (decision.conversation, decision.claimed) == (None, "pubA")
 
 
 def test_reply_fixture_with_a_legacy_unsigned_id_is_only_a_claim(

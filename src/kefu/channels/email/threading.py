@@ -4,7 +4,10 @@ A mail continues a ticket as the customer only with proof (docs/email.md) AND wh
 From is the ticket's contact address:
 
 1. it was sent to the ticket's ``local+<token>@domain`` reply address (`reply_proof`);
-2. its In-Reply-To, then its References (newest first), hold a kefu-signed Message-ID.
+2. its In-Reply-To, then its References (newest first), hold a kefu-signed Message-ID;
+3. (mail sent before 1 and 2 existed) they hold the Message-ID of a mail kefu really
+   sent for the ticket, as recorded when it was sent: an unguessable id known only to
+   the recipient.
 
 Anything else that names a ticket (its number in subject/body, an unsigned or forged
 message id, a signed one from another sender) is a *claim*: the mail starts a new
@@ -45,6 +48,11 @@ class ThreadLookup(Protocol[ConversationT]):
 
     def by_message_id(self, message_id: str) -> Awaitable[ConversationT | None]:
         """The conversation one of whose mails (in or out) had this Message-ID."""
+        ...
+
+    def by_sent_message_id(self, message_id: str) -> Awaitable[ConversationT | None]:
+        """The conversation a mail kefu sent had this Message-ID (outgoing only: an
+        incoming mail's id is chosen by its sender and proves nothing)."""
         ...
 
     def contact_of(self, conversation: ConversationT) -> str | None: ...
@@ -102,6 +110,13 @@ async def find_thread(
         if sender and lookup.contact_of(found) == sender:
             return ThreadDecision(found, key.matched_by, key.value)
         claimed = claimed or found
+    for key in keys:  # mail sent before reply addresses and signed ids existed
+        sent_in = await lookup.by_sent_message_id(key.value)
+        if sent_in is None:
+            continue
+        if sender and lookup.contact_of(sent_in) == sender:
+            return ThreadDecision(sent_in, key.matched_by, key.value)
+        claimed = claimed or sent_in
     if claimed is None and email.ticket_number:
         claimed = await lookup.by_ticket_number(email.ticket_number)
     for key in keys:
