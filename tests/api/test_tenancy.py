@@ -27,6 +27,8 @@ BODIES: dict[tuple[str, str], dict[str, Any] | None] = {
     ("GET", "/api/v1/conversations/{conversation_id}/queue"): None,
     ("POST", "/api/v1/conversations/{conversation_id}/callback"): {"phone": "13800001234"},
     ("POST", "/api/v1/conversations/{conversation_id}/escalate"): {},
+    ("POST", "/api/v1/conversations/{conversation_id}/merge"): None,
+    ("POST", "/api/v1/conversations/{conversation_id}/dismiss-link"): None,
     ("POST", "/api/v1/callbacks/{callback_id}/outcome"): {"outcome": "reached"},
     ("GET", "/api/v1/customers/{customer_id}"): None,
     ("GET", "/api/v1/customers/{customer_id}/orders"): None,
@@ -35,6 +37,7 @@ BODIES: dict[tuple[str, str], dict[str, Any] | None] = {
     ("POST", "/api/v1/orders/{order_no}/card-codes/reveal"): {"conversation_id": "x"},
     ("GET", "/api/v1/attachments/{attachment_id}"): None,
     ("DELETE", "/api/v1/tokens/{token_id}"): None,
+    ("POST", "/api/v1/agents/{agent_id}/password-reset"): {"mode": "temporary"},
     ("GET", "/api/v1/tickets/{conversation_id}/transcript"): None,
     ("PUT", "/api/v1/announcements/{announcement_id}"): {"title": "改", "body": "改"},
     ("DELETE", "/api/v1/announcements/{announcement_id}"): None,
@@ -170,6 +173,7 @@ def b_objects(client: TestClient, world: World, other_world: World) -> dict[str,
         "order_no": other_world.orders[0],
         "attachment_id": att["id"],
         "token_id": str(other_world.token_id),
+        "agent_id": str(other_world.agents["alice"]),
         "callback_id": str(callback.json()["id"]),
         "announcement_id": str(announcement.json()["id"]),
         "kb_slug": "b-only-article",
@@ -191,6 +195,8 @@ ROLE_GATED: dict[tuple[str, str], set[str]] = {
     ("PUT", "/api/v1/kb/manage/articles/{kb_slug}"): {"customer", "machine"},
     ("GET", "/api/v1/tickets/{conversation_id}/transcript"): {"customer"},
     ("DELETE", "/api/v1/tokens/{token_id}"): set(),
+    ("POST", "/api/v1/conversations/{conversation_id}/merge"): {"customer"},
+    ("POST", "/api/v1/conversations/{conversation_id}/dismiss-link"): {"customer"},
 }
 
 

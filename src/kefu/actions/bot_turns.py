@@ -99,6 +99,8 @@ async def on_timeline(kefu: Kefu, tx: Tx, facts: list[TimelineFact]) -> None:
             continue
         if fact.status != Status.BOT:
             continue  # with a person (or closed) once the message committed: stay silent
+        if fact.data.get("merged_from"):
+            continue  # copied from a merged duplicate (actions/ticket_merge.py): not new
         await enqueue(
             tx,
             BOT_JOB,

@@ -77,6 +77,8 @@ class MessageData(_Payload):
     window_end: IsoTime | None = None
     due_at: IsoTime | None = None
     note: Text | None = None
+    merged_from: Code | None = None  # copied from this ticket when it was merged in
+    merged_seq: int | None = None  # its seq there
 
 
 class QuickReplyData(_Payload):
@@ -121,7 +123,9 @@ class NoteData(_Payload):
     author: AuthorRef | None = None
     transfer_note: bool | None = None
     email_auto_reply: list[Text] | None = None  # an automatic mail kept as a note
-    email_review: Literal["claimed_ticket", "auth_failure"] | None = None
+    email_review: Literal["claimed_ticket", "auth_failure", "merged", "link_dismissed"] | None = (
+        None
+    )
     linked_number: Code | None = None  # the other ticket of a claimed_ticket review note
     kind: Literal["callback_outcome"] | None = None
     callback_id: int | None = None

@@ -180,6 +180,8 @@ class Conversation(Base):
     resolution_due_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     resolved_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # a duplicate merged into another ticket (actions/ticket_merge.py) points at it
+    merged_into_id: Mapped[int | None] = mapped_column(ForeignKey("conversations.id"))
     bot_state: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     rating: Mapped[int | None] = mapped_column(Integer)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())

@@ -14,6 +14,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from kefu.actions import auth
 from kefu.actions.access import access_conversation_by_public_id, access_customer_by_id
 from kefu.actions.context import Actor
+from kefu.actions.ticket_merge import link_state
 from kefu.domain.conversation_state import STATUS_LABELS_ZH, Status
 from kefu.domain.tenant_settings import parse_tenant_settings
 from kefu.domain.vocabulary import Channel, Presence
@@ -221,6 +222,7 @@ async def conversation_partial(
     async with kefu.db.read() as session:
         conv = await access_conversation_by_public_id(session, me.actor, conversation_id)
         events, _more = await timeline_since(session, me.actor, conv, 0, 500)
+        link = await link_state(session, conv)
         departments, agents = await reference_maps(session, [conv])
         settings = await tenant_settings(session, me.actor.tenant_id)
         all_departments = await view.tenant_departments(session, me.actor)
@@ -234,6 +236,7 @@ async def conversation_partial(
         {
             "conv": conv,
             "events": events,
+            "link": link,
             "me": me.agent,
             "dept": departments.get(conv.department_id) if conv.department_id else None,
             "assignee": agents.get(conv.assignee_id) if conv.assignee_id else None,

@@ -247,6 +247,7 @@ TABLES: dict[str, dict[str, Pair]] = {
         "sla_reassign": ("超时未处理，重新分配", "SLA breached, reassigned"),
         "abandoned": ("客户已离开", "Customer left"),
         "resolved": ("已解决", "Resolved"),
+        "merged": ("已合并到另一工单", "Merged into another ticket"),
     },
     # the customer's VIP tier (customers.tier)
     "tier": {

@@ -6,7 +6,7 @@ from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query
 
-from kefu.actions import assignment
+from kefu.actions import assignment, ticket_merge
 from kefu.actions import conversations as conv_actions
 from kefu.actions.access import access_conversation_by_public_id
 from kefu.actions.context import Kefu
@@ -209,6 +209,26 @@ async def rate(
         kefu, actor, conversation_id, body.score, list(body.tags), body.comment
     )
     return EventPublic.build(conversation_id, event)
+
+
+@router.post("/{conversation_id}/merge")
+async def merge_linked(
+    conversation_id: KeyPath, kefu: KefuDep, actor: ActorDep
+) -> ConversationPublic:
+    """Staff: merge this "claims to be ticket X" conversation into X (its messages are
+    copied onto X, an audit note goes on both, this one is closed pointing at X).
+    Returns X. 409 ``no_pending_link`` when there is no undecided claim."""
+    target = await ticket_merge.do_merge_linked(kefu, actor, conversation_id)
+    return await present(kefu, target)
+
+
+@router.post("/{conversation_id}/dismiss-link")
+async def dismiss_link(
+    conversation_id: KeyPath, kefu: KefuDep, actor: ActorDep
+) -> ConversationPublic:
+    """Staff: the claim was checked and is false; a note on both, nothing moves."""
+    conv = await ticket_merge.do_dismiss_link(kefu, actor, conversation_id)
+    return await present(kefu, conv)
 
 
 @router.post("/{conversation_id}/handoff")

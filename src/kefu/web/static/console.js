@@ -246,6 +246,10 @@
         break;
       }
       case "toggle-transfer": { var f = $(".transfer", pane()); f.hidden = !f.hidden; break; }
+      case "merge-link":
+        act(api("POST", convPath("/merge")), "已合并到工单 " + b.textContent.replace("合并到", "").trim(), true).catch(function () {});
+        break;
+      case "dismiss-link": act(api("POST", convPath("/dismiss-link")), "已驳回关联", true).catch(function () {}); break;
     }
   });
   document.addEventListener("submit", function (e) {

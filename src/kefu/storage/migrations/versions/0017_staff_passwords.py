@@ -1,7 +1,8 @@
 """sec: password change / reset (agents.must_change_password, password_changed_at),
 the client address of sign-in attempts and the notice a session shows its owner
 (wrong passwords since the previous sign-in). Password changes are audited in
-audit_log (section staff_password).
+audit_log (section staff_password). conversations.merged_into_id: a duplicate merged
+into the ticket it claimed to be (actions/ticket_merge.py).
 
 Revision ID: 0017
 Revises: 0016
@@ -32,9 +33,22 @@ def upgrade() -> None:
         batch.add_column(sa.Column("client", sa.String(64), nullable=True))
     with op.batch_alter_table("staff_sessions") as batch:
         batch.add_column(sa.Column("sign_in_notice", sa.JSON(), nullable=True))
+    with op.batch_alter_table("conversations") as batch:
+        batch.add_column(sa.Column("merged_into_id", sa.Integer(), nullable=True))
+        batch.create_foreign_key(
+            op.f("fk_conversations_merged_into_id_conversations"),
+            "conversations",
+            ["merged_into_id"],
+            ["id"],
+        )
 
 
 def downgrade() -> None:
+    with op.batch_alter_table("conversations") as batch:
+        batch.drop_constraint(
+            op.f("fk_conversations_merged_into_id_conversations"), type_="foreignkey"
+        )
+        batch.drop_column("merged_into_id")
     with op.batch_alter_table("staff_sessions") as batch:
         batch.drop_column("sign_in_notice")
     with op.batch_alter_table("login_attempts") as batch:
