@@ -4,8 +4,8 @@ the client address of sign-in attempts and the notice a session shows its owner
 audit_log (section staff_password). conversations.merged_into_id: a duplicate merged
 into the ticket it claimed to be (actions/ticket_merge.py).
 
-Revision ID: 0017
-Revises: 0016
+Revision ID: 0018
+Revises: 0017
 """
 
 from collections.abc import Sequence
@@ -15,8 +15,8 @@ from alembic import op
 
 from kefu.storage.types import UTCDateTime
 
-revision: str = "0017"
-down_revision: str | None = "0016"
+revision: str = "0018"
+down_revision: str | None = "0017"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
