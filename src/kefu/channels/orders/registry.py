@@ -11,6 +11,7 @@ import httpx
 from kefu.channels.orders.adapter import AdapterUnsupported, OrderAdapter
 from kefu.channels.orders.dujiao_next import DujiaoNextAdapter
 from kefu.channels.orders.dujiaoka import DujiaokaAdapter
+from kefu.channels.orders.kefu_api import KefuApiAdapter
 from kefu.domain.vocabulary import MarketplaceKind
 
 
@@ -48,7 +49,15 @@ def _dujiaoka(
     return DujiaokaAdapter(hook_token=c.hook_token)
 
 
+def _kefu_api(
+    c: SourceCredentials, now: Callable[[], datetime], http: httpx.AsyncClient | None
+) -> OrderAdapter:
+    return KefuApiAdapter(base_url=c.base_url, api_key=c.api_key, api_secret=c.api_secret,
+                          now=now, http=http, timeout_seconds=c.timeout_seconds)  # fmt: skip
+
+
 FACTORIES: dict[MarketplaceKind, AdapterFactory] = {
+    MarketplaceKind.KEFU_API: _kefu_api,
     MarketplaceKind.DUJIAO_NEXT: _dujiao_next,
     MarketplaceKind.DUJIAOKA: _dujiaoka,
 }
