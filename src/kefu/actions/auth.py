@@ -19,6 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from kefu.actions import presence_leases, sign_in_alerts
 from kefu.actions.access import tenant_by_slug as access_tenant_by_slug
+from kefu.actions.audit import record_change
 from kefu.actions.context import Actor, ActorKind, Kefu, Role, Tx, transaction
 from kefu.clock import ensure_aware
 from kefu.domain import signed_tokens
@@ -335,7 +336,14 @@ async def do_create_api_token(
     kefu: Kefu, actor: Actor, name: str, scopes: list[str] | None = None
 ) -> CreatedToken:
     require_admin(actor)
-    return await create_api_token(kefu, actor.tenant_id, name, scopes)
+    async with transaction(kefu) as tx:  # the token and its audit row commit together
+        created = await create_api_token(kefu, actor.tenant_id, name, scopes)
+        after = {"name": created.token.name, "prefix": created.token.prefix,
+                 "scopes": created.token.scopes}  # fmt: skip
+        await record_change(
+            kefu, tx.session, actor, "api_tokens", None, after, target=created.token.name
+        )
+    return created
 
 
 async def list_api_tokens(kefu: Kefu, actor: Actor) -> list[ApiToken]:
@@ -353,7 +361,12 @@ async def do_revoke_api_token(kefu: Kefu, actor: Actor, token_id: int) -> None:
         token = await tx.session.get(ApiToken, token_id)
         if token is None or token.tenant_id != actor.tenant_id:
             raise NotFound("token", "令牌")
-        token.revoked_at = token.revoked_at or tx.now
+        if token.revoked_at is None:
+            token.revoked_at = tx.now
+            await record_change(kefu, tx.session, actor, "api_tokens",
+                                {"name": token.name, "prefix": token.prefix, "revoked": False},
+                                {"name": token.name, "prefix": token.prefix, "revoked": True},
+                                target=token.name)  # fmt: skip
 
 
 @dataclass(frozen=True)

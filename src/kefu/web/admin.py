@@ -47,6 +47,7 @@ SECTIONS: tuple[tuple[str, str], ...] = (
     ("sla", "服务时限（SLA）"),
     ("channels", "官方渠道"),
     ("agents", "客服账号"),
+    ("tokens", "接口令牌"),
     ("canned", "快捷回复"),
     ("audit", "审计日志"),
 )

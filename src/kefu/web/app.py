@@ -25,6 +25,7 @@ from kefu.subscribers import default_subscribers
 from kefu.web import (
     admin,
     admin_staff,
+    admin_tokens,
     api_docs,
     console,
     console_callbacks,
@@ -134,6 +135,7 @@ def create_app(
     app.include_router(console.router)
     app.include_router(admin.router)
     app.include_router(admin_staff.router)
+    app.include_router(admin_tokens.router)
     app.include_router(api_docs.router)
     app.include_router(console_password.router)
     app.include_router(console_callbacks.router)

@@ -155,6 +155,7 @@ TABLES: dict[str, dict[str, Pair]] = {
         "card_codes": ("查看卡密", "Card codes revealed"),
         "agents": ("客服账号", "Staff accounts"),
         "staff_password": ("员工密码", "Staff password"),
+        "api_tokens": ("接口令牌", "API tokens"),
     },
     # how a staff password was changed (audit log, actions/passwords.py)
     "password_action": {
@@ -200,6 +201,10 @@ TABLES: dict[str, dict[str, Pair]] = {
         "department": ("部门", "Department"),
         "is_active": ("启用", "Active"),
         "password": ("密码", "Password"),
+        "name": ("名称", "Name"),
+        "prefix": ("令牌前缀", "Token prefix"),
+        "scopes": ("权限范围", "Scopes"),
+        "revoked": ("已吊销", "Revoked"),
         **{
             str(i): (day, en)
             for i, (day, en) in enumerate(
@@ -217,6 +222,11 @@ TABLES: dict[str, dict[str, Pair]] = {
         "phone": ("电话", "Phone"),
         "website": ("网站", "Website"),
         "agent_id": ("客服工号", "Agent number"),
+    },
+    "token_scope": {
+        "commerce": ("订单与客户", "Orders and customers"),
+        "conversations": ("会话", "Conversations"),
+        "knowledge": ("知识库", "Knowledge base"),
     },
     "role": {
         "agent": ("客服", "Agent"),
