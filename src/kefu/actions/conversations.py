@@ -26,7 +26,7 @@ from kefu.actions.conversation_status import (
     reopen,
     set_status,
 )
-from kefu.actions.opening import Opening, open_conversation
+from kefu.actions.opening import Opening, open_conversation, opened_before
 from kefu.actions.timeline import append_event, find_by_client_msg_id
 from kefu.domain.conversation_state import (
     AuthorType,
@@ -85,18 +85,7 @@ async def do_create_conversation(kefu: Kefu, actor: Actor, new: NewConversation)
     async with transaction(kefu) as tx:
         await check_create_conversation(tx, actor, new)
         if new.client_msg_id and new.customer_id is not None:
-            earlier = (
-                await tx.session.execute(
-                    select(Conversation)
-                    .join(Event, Event.conversation_id == Conversation.id)
-                    .where(
-                        Conversation.tenant_id == actor.tenant_id,
-                        Conversation.customer_id == new.customer_id,
-                        Event.client_msg_id == new.client_msg_id,
-                        Event.seq == 1,
-                    )
-                )
-            ).scalar_one_or_none()
+            earlier = await opened_before(tx, actor.tenant_id, new.customer_id, new.client_msg_id)
             if earlier is not None:
                 return earlier
         if new.department_code:

@@ -13,19 +13,17 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from sqlalchemy import select
-
 from kefu.actions.access import access_tenant
 from kefu.actions.context import Actor, Kefu, transaction
 from kefu.actions.conversation_status import check_message_body
-from kefu.actions.opening import Contact, Opening, open_conversation
+from kefu.actions.opening import Contact, Opening, open_conversation, opened_before
 from kefu.actions.sla_tracking import tenant_sla
 from kefu.actions.ticket_tracking import tracking_token, tracking_url
 from kefu.domain.conversation_state import Channel
 from kefu.domain.sla import promised_reply_minutes
 from kefu.domain.vocabulary import PhoneNumber
 from kefu.errors import Forbidden, InvalidInput
-from kefu.storage.models import Conversation, Event
+from kefu.storage.models import Conversation
 
 _EMAIL = re.compile(r"^[^@\s<>]+@[^@\s<>]+\.[^@\s<>]+$")
 SOURCE = "widget_message"
@@ -82,18 +80,9 @@ async def do_leave_message(kefu: Kefu, actor: Actor, message: LeaveMessage) -> L
             return tracking_url(kefu, tenant.slug, token)
 
         if message.client_msg_id:
-            earlier = (
-                await tx.session.execute(
-                    select(Conversation)
-                    .join(Event, Event.conversation_id == Conversation.id)
-                    .where(
-                        Conversation.tenant_id == actor.tenant_id,
-                        Conversation.customer_id == actor.customer_id,
-                        Event.client_msg_id == message.client_msg_id,
-                        Event.seq == 1,
-                    )
-                )
-            ).scalar_one_or_none()
+            earlier = await opened_before(
+                tx, actor.tenant_id, actor.customer_id, message.client_msg_id
+            )
             if earlier is not None:
                 return LeftMessage(earlier, link(earlier), promise, duplicate=True)
         summary = " ".join(text.split())[:40]

@@ -174,6 +174,24 @@ async def open_conversation(
     return Opened(conv, event)
 
 
+async def opened_before(
+    tx: Tx, tenant_id: int, customer_id: int, client_msg_id: str
+) -> Conversation | None:
+    """The conversation this customer already opened with `client_msg_id` as its first
+    message: a resent create returns it instead of opening a second one."""
+    stmt = (
+        select(Conversation)
+        .join(Event, Event.conversation_id == Conversation.id)
+        .where(
+            Conversation.tenant_id == tenant_id,
+            Conversation.customer_id == customer_id,
+            Event.client_msg_id == client_msg_id,
+            Event.seq == 1,
+        )
+    )
+    return (await tx.session.execute(stmt)).scalar_one_or_none()
+
+
 def set_customer_contact(customer: Customer, phone: PhoneNumber | None, email: str | None) -> None:
     """The customer's reachable contact: the phone only masked + its last 4 digits."""
     if phone is not None:
