@@ -25,6 +25,7 @@ from kefu.queries.canned import canned_for_conversation
 from kefu.queries.console_view import TABS, ConsoleViewer, Tab
 from kefu.queries.listing import orders_of_customer, reference_maps, timeline_since
 from kefu.queries.sla_view import sla_view, tenant_settings, tenant_zone
+from kefu.queries.wechat_view import reply_window
 from kefu.storage.models import Agent
 from kefu.web.api.schemas import IdPath, KeyPath, SignInNoticePublic
 from kefu.web.api.sessions import notice_public, set_device_cookie, set_session_cookie, sign_in
@@ -230,11 +231,17 @@ async def conversation_partial(
         canned = await canned_for_conversation(
             session, parse_tenant_settings(settings), me.agent, conv
         )
+    wechat = (
+        await reply_window(kefu, me.actor, conv.public_id)
+        if conv.channel == Channel.WECHAT.value
+        else None
+    )
     return templates.TemplateResponse(
         request,
         "console/_conversation.html",
         {
             "conv": conv,
+            "wechat": wechat,
             "events": events,
             "link": link,
             "me": me.agent,

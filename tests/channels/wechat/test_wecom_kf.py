@@ -96,6 +96,9 @@ def test_wecom_customer_bot_handoff_agent_window_and_rating(stack: Stack) -> Non
     window = alice.get(f"/api/v1/conversations/{public_id}/wechat-window").json()
     assert window["channel"] == "wecom" and window["open"] is True
     left = window["messages_left"]
+    page = alice.get(f"/console/partials/conversation/{public_id}").text
+    assert 'data-testid="console-wechat-window" data-open="true"' in page
+    assert f"还可发 {left}/5 条" in page and "小时" in page
     assert 0 < left < 5 and window["seconds_left"] > 47 * 3600
     sent_before = len(stack.inbox(KF, USER))
     for i in range(left):
@@ -105,6 +108,8 @@ def test_wecom_customer_bot_handoff_agent_window_and_rating(stack: Stack) -> Non
     assert stack.fake.windows[(KF, USER)].state == 1  # still kefu's, not the WeCom client's
     window = alice.get(f"/api/v1/conversations/{public_id}/wechat-window").json()
     assert window == {**window, "open": False, "reason": "used_up", "messages_left": 0}
+    page = alice.get(f"/console/partials/conversation/{public_id}").text
+    assert "微信回复窗口已关闭（客户上次发消息后已发满 5 条）" in page
 
     # a sixth answer is not sent: it stays public, the agent is told, nothing silent
     r = alice.post(f"/api/v1/conversations/{public_id}/messages", json={"body": "第六条"})
