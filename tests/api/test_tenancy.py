@@ -74,6 +74,13 @@ CAPABILITY_URLS: set[tuple[str, str]] = {
     ("POST", "/api/v1/hooks/orders/{tenant_slug}/dujiaoka/{hook_token}"),  # secret URL
 }
 
+# public per-tenant pages: aggregates only, each tenant's own; covered by
+# test_public_commitments_show_each_tenant_only_its_own
+PUBLIC_TENANT_URLS: set[tuple[str, str]] = {
+    ("GET", "/api/v1/public/{tenant}/commitments"),
+    ("GET", "/status/{tenant}"),
+}
+
 # pages whose only parameter is the tenant's own slug (no object of another tenant to name)
 TENANT_PAGES: set[tuple[str, str]] = {
     ("GET", "/help/{slug}"),
@@ -134,7 +141,7 @@ def page_operations(client: TestClient) -> set[tuple[str, str]]:
 def test_every_parameterised_operation_has_a_case(client: TestClient) -> None:
     operations = openapi_operations(client)
     assert len(operations) >= 20, "the OpenAPI document lost its operations"
-    covered = {(m, _template(p)) for m, p in BODIES} | CAPABILITY_URLS
+    covered = {(m, _template(p)) for m, p in BODIES} | CAPABILITY_URLS | PUBLIC_TENANT_URLS
     missing = operations - covered
     assert not missing, f"add a tenancy case for {sorted(missing)}"
 
@@ -142,7 +149,9 @@ def test_every_parameterised_operation_has_a_case(client: TestClient) -> None:
 def test_every_parameterised_page_has_a_case(client: TestClient) -> None:
     pages = page_operations(client)
     assert ("GET", "/console/partials/conversation/{conversation_id}") in pages
-    covered = {(m, _template(p)) for m, p in PAGES} | CAPABILITY_URLS | TENANT_PAGES
+    covered = (
+        {(m, _template(p)) for m, p in PAGES} | CAPABILITY_URLS | TENANT_PAGES | PUBLIC_TENANT_URLS
+    )
     missing = pages - covered
     assert not missing, f"add a tenancy case for {sorted(missing)}"
 
@@ -281,3 +290,26 @@ def test_cannot_attach_another_tenants_upload(
         json={"body": "截图", "attachment_ids": [b_objects["attachment_id"]]},
     )
     assert r.status_code == 422 and r.json()["error"]["code"] == "unknown_attachment"
+
+
+def test_public_commitments_show_each_tenant_only_its_own(
+    client: TestClient, world: World, other_world: World, alice: As
+) -> None:
+    """Tenant A has a conversation a person answered; tenant B's public page measures
+    nothing of it, and a slug nobody has is 404."""
+    r = As(client, token=world.customer_tokens["m1"]).post(
+        "/api/v1/conversations", json={"body": "充值没到账，转人工"}
+    )
+    assert r.status_code in (200, 201), r.text
+    public_id = r.json()["id"]
+    assert alice.post(f"/api/v1/conversations/{public_id}/assign", json={}).status_code < 500
+    alice.post(f"/api/v1/conversations/{public_id}/messages", json={"body": "您好"})
+    mine = client.get(f"/api/v1/public/{world.slug}/commitments").json()
+    theirs = client.get(f"/api/v1/public/{other_world.slug}/commitments").json()
+    assert sum(1 for _ in mine["promises"]) == sum(1 for _ in theirs["promises"])
+    assert all(m["decided"] == 0 for p in theirs["promises"] for m in p["measured"])
+    assert theirs["queue"]["waiting"] == 0
+    assert theirs["name"] != mine["name"]
+    for path in ("/api/v1/public/{}/commitments", "/status/{}"):
+        r = client.get(path.format("no-such-tenant"))
+        assert r.status_code == 404

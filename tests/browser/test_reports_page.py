@@ -106,3 +106,31 @@ def test_reports_page_shows_the_hand_computed_figures(
             assert not errors, errors
         finally:
             ctx.close()
+
+
+def test_public_status_page_on_a_phone(browser: Any, report_server: dict[str, Any]) -> None:
+    from playwright.sync_api import expect
+
+    base, world = report_server["base"], report_server["world"]
+    for name, viewport in (("phone", (390, 844)), ("desk", (1280, 900))):
+        ctx = browser.new_context(
+            viewport={"width": viewport[0], "height": viewport[1]}, locale="zh-CN"
+        )
+        try:
+            page = ctx.new_page()
+            errors: list[str] = []
+            page.on(
+                "console", lambda m, seen=errors: seen.append(m.text) if m.type == "error" else None
+            )
+            page.goto(f"{base}/status/{world.slug}")
+            # by hand: 30 days, chat first response kept for C1 and C2 of C1–C3
+            expect(page.get_by_test_id("promise-chat_first_response")).to_contain_text(
+                "近 30 天 66.7 % 做到（2/3），中位 30 秒", timeout=WAIT
+            )
+            expect(page.get_by_test_id("status-channels")).to_contain_text("客服不会索要密码")
+            if name == "phone":
+                assert page.evaluate("document.documentElement.scrollWidth") <= 390
+            shot(page, f"status-{name}")
+            assert not errors, errors
+        finally:
+            ctx.close()

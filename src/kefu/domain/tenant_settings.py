@@ -100,6 +100,8 @@ class SlaPolicySettings(_Model):
     complex_resolution_minutes: Minutes | None = None
     complex_categories: list[Annotated[str, Field(pattern=_CODE.pattern)]] | None = None
     warning_ratio: Annotated[float, Field(gt=0, lt=1)] = 0.8
+    #: The refund time promised on the public page /status (hours; None: no promise).
+    refund_promise_hours: Annotated[int, Field(ge=1, le=24 * 60)] | None = None
     reassign_on_breach: bool = False
 
     def to_policy(self) -> SlaPolicy:

@@ -32,6 +32,7 @@ from kefu.web import (
     console_password,
     helpcenter,
     ops,
+    status_page,
     widget,
     ws,
 )
@@ -126,6 +127,8 @@ def create_app(
     app.include_router(queue.router)
     app.include_router(reports.router)
     app.include_router(reports_page.router)
+    app.include_router(status_page.api_router)
+    app.include_router(status_page.page_router)
     app.include_router(tickets.router)
     app.include_router(vocabulary.router)
     app.include_router(tenant_settings.router)
