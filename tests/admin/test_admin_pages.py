@@ -212,3 +212,24 @@ def test_api_docs_are_local_and_under_the_csp(client: TestClient, admin: As) -> 
                   "/static/vendor/swagger-ui/LICENSE"):  # fmt: skip
         assert client.get(asset).status_code == 200, asset
     assert client.get("/openapi.json").json()["paths"]["/api/v1/tenant/settings"]
+
+
+def test_public_verification_page_follows_the_admin(
+    client: TestClient, admin: As, world: World, other_world: World
+) -> None:
+    def verdict(slug: str, kind: str, value: str) -> str:
+        r = client.post(f"/help/{slug}/verify", data={"kind": kind, "value": value})
+        assert r.status_code == 200, r.text
+        (official,) = re.findall(r'data-testid="verify-verdict" data-official="(\d)"', r.text)
+        return official
+
+    assert client.get(f"/help/{world.slug}/verify").status_code == 200
+    assert verdict(world.slug, "qq", "800 800") == "0"
+    add = {"action": "add", "type": "qq", "value": "800800", "label": "官方售后 QQ"}
+    assert post_form(admin, "channels", add).status_code == 303
+    assert verdict(world.slug, "qq", "800 800") == "1"  # digits compared, as the bot does
+    assert verdict(world.slug, "wechat", "800800") == "0"  # another kind
+    assert verdict(other_world.slug, "qq", "800800") == "0"  # another tenant's channel
+    assert verdict(world.slug, "agent_id", "KF8002") == "1"  # an active 工号
+    bad = client.post(f"/help/{world.slug}/verify", data={"kind": "icq", "value": "1"})
+    assert bad.status_code == 422

@@ -93,6 +93,9 @@ TENANT_PAGES: set[tuple[str, str]] = {
     # the signed challenge names its tenant and is refused under another slug
     # (tests/security/test_tracking_proof.py)
     ("POST", "/help/{slug}/track/code"),
+    # the tenant's own official channels only (tests/admin/test_admin_pages.py)
+    ("GET", "/help/{slug}/verify"),
+    ("POST", "/help/{slug}/verify"),
 }
 
 

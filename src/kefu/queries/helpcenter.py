@@ -34,3 +34,14 @@ async def settings_by_tenant_slug(kefu: Kefu) -> list[tuple[str, dict[str, Any]]
     async with kefu.db.read() as session:
         rows = (await session.execute(select(Tenant.slug, Tenant.settings))).all()
     return [(str(slug), dict(settings or {})) for slug, settings in rows]
+
+
+async def active_agent_numbers(kefu: Kefu, tenant_id: int) -> list[str]:
+    """The 工号 of the tenant's active staff (each is an official contact point)."""
+    from kefu.storage.models import Agent
+
+    async with kefu.db.read() as session:
+        rows = await session.execute(
+            select(Agent.agent_no).where(Agent.tenant_id == tenant_id, Agent.is_active.is_(True))
+        )
+        return [no for (no,) in rows.all() if no]

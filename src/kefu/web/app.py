@@ -30,6 +30,7 @@ from kefu.web import (
     console,
     console_callbacks,
     console_password,
+    help_verify,
     helpcenter,
     ops,
     status_page,
@@ -142,6 +143,7 @@ def create_app(
     app.include_router(api_docs.router)
     app.include_router(console_password.router)
     app.include_router(console_callbacks.router)
+    app.include_router(help_verify.router)
     app.include_router(helpcenter.router)
     app.mount("/static", StaticFiles(directory=str(STATIC_DIR)), name="static")
     app.add_middleware(SecurityHeaders)
