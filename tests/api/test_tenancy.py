@@ -35,6 +35,7 @@ BODIES: dict[tuple[str, str], dict[str, Any] | None] = {
     ("GET", "/api/v1/orders/{order_no}"): None,
     ("POST", "/api/v1/orders/{order_no}/refresh"): {},
     ("POST", "/api/v1/orders/{order_no}/card-codes/reveal"): {"conversation_id": "x"},
+    ("POST", "/api/v1/orders/{order_no}/card-codes/resend"): {"conversation_id": "x"},
     ("GET", "/api/v1/attachments/{attachment_id}"): None,
     ("DELETE", "/api/v1/tokens/{token_id}"): None,
     ("POST", "/api/v1/agents/{agent_id}/password-reset"): {"mode": "temporary"},

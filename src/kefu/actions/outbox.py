@@ -74,6 +74,15 @@ JOB_KINDS: dict[str, JobKind] = {
     "wecom.sync": JobKind("kefu.actions.wechat_kf:run_sync_job", "微信客服拉取消息"),
     "oa.inbound": JobKind("kefu.actions.wechat_oa:run_inbound_job", "公众号消息接收"),
     "wechat.send": JobKind("kefu.actions.wechat_delivery:run_send_job", "微信消息发送"),
+    # card codes re-sent to the order's own contact (docs/orders.md)
+    "order.codes_mail": JobKind(
+        "kefu.actions.card_codes_mail:run_codes_mail_job",
+        "卡密重发邮件",
+        max_attempts=8,
+        backoff=timedelta(minutes=1),
+        grace=timedelta(minutes=2),
+        after_response=True,
+    ),
     "staff.mail": JobKind(
         "kefu.actions.staff_mail:run_staff_mail_job",
         "员工邮件（密码重置、安全提醒）",

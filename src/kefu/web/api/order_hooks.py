@@ -8,7 +8,7 @@ from typing import Annotated
 from fastapi import APIRouter, Path, Request, Response
 from pydantic import BaseModel, Field
 
-from kefu.actions import card_codes, order_sync
+from kefu.actions import card_codes, card_codes_mail, order_sync
 from kefu.web.api.schemas import ERROR_RESPONSES, KeyPath, OrderPublic
 from kefu.web.deps import ActorDep, KefuDep
 
@@ -80,3 +80,18 @@ async def reveal_card_codes(
     codes = await card_codes.do_reveal_card_codes(kefu, actor, body.conversation_id, order_no)
     response.headers["Cache-Control"] = "no-store"
     return RevealedCodes(order_no=order_no, codes=list(codes))
+
+
+class ResentTo(BaseModel):
+    order_no: str
+    sent_to: str  # masked
+
+
+@router.post("/orders/{order_no}/card-codes/resend", tags=["orders"])
+async def resend_card_codes(
+    order_no: KeyPath, body: RevealBody, kefu: KefuDep, actor: ActorDep
+) -> ResentTo:
+    """Mail the order's codes again to the order's own contact (the customer for their
+    own order, or staff); 3 per order per day."""
+    to = await card_codes_mail.do_resend_card_codes(kefu, actor, body.conversation_id, order_no)
+    return ResentTo(order_no=order_no, sent_to=to)
