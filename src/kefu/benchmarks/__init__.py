@@ -6,6 +6,7 @@ import importlib
 import sys
 
 BENCHMARKS = {
+    "bot": "kefu.benchmarks.bot",
     "chat": "kefu.benchmarks.chat",
     "routing": "kefu.benchmarks.routing",
     "sweeper": "kefu.benchmarks.sweeper",
