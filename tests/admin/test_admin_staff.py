@@ -55,6 +55,9 @@ def test_create_change_and_reset(client: TestClient, admin: As, world: World) ->
     assert xin.get("/api/v1/agents/me").status_code == 401  # the old session ended
     assert sign_in_status(client, "xin@example.test", "new-agent-pass-1") == 401
     assert sign_in_status(client, "xin@example.test", "reset-pass-2026") == 200
+    forced = As.staff(client, "xin@example.test", "reset-pass-2026")
+    assert forced.get("/api/v1/agents/me").json()["must_change_password"] is True
+    assert forced.get("/api/v1/conversations").status_code == 403  # change it first
 
     audit = admin.get("/admin/audit").text
     assert audit.count('data-section="agents"') == 3

@@ -193,7 +193,11 @@ async def do_reset_password(kefu: Kefu, actor: Actor, agent_id: int, password: s
     async with transaction(kefu) as tx:
         agent = await access_staff(tx, actor, agent_id)
         agent.password_hash = password_hash
+        agent.password_changed_at = tx.now
         if agent.id != actor.agent_id:
+            # the admin knows this password: the member must choose their own at the
+            # next sign-in (docs/security.md, actions/passwords.py)
+            agent.must_change_password = True
             await _end_sessions(tx, agent)
         await record_change(kefu, tx.session, actor, "agents", {"password": "（旧密码）"},
                             {"password": "（已重置）"}, target=agent.agent_no)  # fmt: skip
