@@ -78,8 +78,9 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
-async def seed(url: str, n: int) -> tuple[list[tuple[str, str]], str]:
-    """n conversations, each with its own customer, all assigned to one bench agent."""
+async def seed(url: str, data_dir: str, n: int) -> tuple[list[tuple[str, str]], str]:
+    """n conversations, each with its own customer, all assigned to one bench agent.
+    `data_dir` is the server's: the customer tokens are signed with its secret key."""
     from kefu.actions import assignment, commerce
     from kefu.actions import conversations as conv_actions
     from kefu.actions.agents import create_agent
@@ -90,7 +91,9 @@ async def seed(url: str, n: int) -> tuple[list[tuple[str, str]], str]:
     from kefu.settings import Settings
     from kefu.storage.database import Database
 
-    settings = Settings(database_url=url, argon2_time_cost=1, argon2_memory_kib=1024)
+    settings = Settings(
+        database_url=url, data_dir=Path(data_dir), argon2_time_cost=1, argon2_memory_kib=1024
+    )
     db = Database(url)
     kefu = Kefu(settings, db, InProcessBroker(), SystemClock())
     tenant = await tenant_by_slug(kefu, "demo")
@@ -361,7 +364,7 @@ def pct(values: list[float], q: float) -> float:
 
 
 def wait_http(base: str) -> None:
-    deadline = time.time() + 60
+    deadline = time.time() + 180
     while time.time() < deadline:
         try:
             if httpx.get(base + "/healthz", timeout=1).status_code == 200:
@@ -388,6 +391,11 @@ def main(argv: list[str]) -> int:
             "KEFU_RUN_SCHEDULER": "false",
             "KEFU_LOG_LEVEL": "WARNING",
             "KEFU_DATA_DIR": f"{tmp}/var",
+            # the trained bot model outlives the run (training it again at every start
+            # takes a minute on a busy machine, before /healthz answers)
+            "KEFU_NLU_CACHE_DIR": os.environ.get(
+                "KEFU_NLU_CACHE_DIR", str(Path(tempfile.gettempdir()) / "kefu-bench-nlu-cache")
+            ),
             "KEFU_WS_RATE_BURST": "1000",
             "KEFU_WS_RATE_PER_SECOND": "1000",
         }
@@ -397,7 +405,7 @@ def main(argv: list[str]) -> int:
                 [py, "-m", "kefu.cli", cmd], env=env, check=True, stdout=subprocess.DEVNULL
             )
         print(f"seeding {args.conversations} conversations ...", flush=True)
-        convs, cookie = asyncio.run(seed(db_url, args.conversations))
+        convs, cookie = asyncio.run(seed(db_url, env["KEFU_DATA_DIR"], args.conversations))
         port = free_port()
         base = f"http://127.0.0.1:{port}"
         server = subprocess.Popen(
