@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from sqlalchemy import event
-from sqlalchemy.engine import Connection, make_url
+from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
     AsyncSession,
@@ -21,6 +21,7 @@ from sqlalchemy.ext.asyncio import (
     create_async_engine,
 )
 
+from kefu.storage import writer_dialect
 from kefu.storage.group_commit import GroupCommitWriter
 from kefu.storage.writer_connection import writer_connector
 
@@ -40,6 +41,11 @@ def async_url(url: str) -> str:
     if u.get_backend_name() == "postgresql":
         return u.set(drivername="postgresql+psycopg").render_as_string(hide_password=False)
     return url
+
+
+def writer_url(url: str) -> str:
+    """The SQLite writer's own dialect (BEGIN IMMEDIATE, uncompiled savepoints)."""
+    return str(make_url(url).set(drivername=f"sqlite+{writer_dialect.DRIVER}"))
 
 
 def sync_url(url: str) -> str:
@@ -75,14 +81,8 @@ def _sqlite_pragmas(synchronous: SqliteSynchronous) -> Any:
 
 def _writer_transactions(dbapi_connection: Any, _record: Any) -> None:
     """SQLAlchemy's documented recipe for SAVEPOINT on (aio)sqlite: the driver issues no
-    BEGIN of its own; the "begin" hook below does."""
+    BEGIN of its own; the writer's dialect does (BEGIN IMMEDIATE, storage/writer_dialect.py)."""
     dbapi_connection.isolation_level = None
-
-
-def _begin_immediate(connection: Connection) -> None:
-    # take the write lock at BEGIN (waiting in the driver thread), not at the first
-    # UPDATE, where a stale read snapshot would fail at once with SQLITE_BUSY
-    connection.exec_driver_sql("BEGIN IMMEDIATE")
 
 
 class Database:
@@ -116,12 +116,13 @@ class Database:
             writer_kwargs: dict[str, Any] = {"echo": echo, "pool_size": 1, "max_overflow": 0}
             if sqlite_writer == "inline":
                 path = make_url(url).database or ":memory:"
-                writer_kwargs["async_creator"] = writer_connector(path)
-            self._write_engine = create_async_engine(async_url(url), **writer_kwargs)
+                writer_kwargs["async_creator"] = writer_connector(
+                    path, synchronous=sqlite_synchronous, busy_timeout_ms=BUSY_TIMEOUT_MS
+                )
+            self._write_engine = create_async_engine(writer_url(url), **writer_kwargs)
             event.listen(self._write_engine.sync_engine, "connect", pragmas)
             if sqlite_writer == "thread":
                 event.listen(self._write_engine.sync_engine, "connect", _writer_transactions)
-            event.listen(self._write_engine.sync_engine, "begin", _begin_immediate)
             self.writer = GroupCommitWriter(
                 self._write_engine, max_batch=max_batch if group_commit else 1
             )
