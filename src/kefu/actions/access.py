@@ -3,7 +3,9 @@ an object of another tenant, or another customer's, is simply not found."""
 
 from __future__ import annotations
 
-from sqlalchemy import select
+from typing import Any
+
+from sqlalchemy import Select, bindparam, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from kefu.actions.context import Actor
@@ -36,17 +38,33 @@ async def access_tenant(session: AsyncSession, actor: Actor) -> Tenant:
     return tenant
 
 
+def _conversation_statements() -> dict[tuple[bool, bool], Select[Conversation]]:
+    """Built once: every chat message loads its conversation through one of these, and
+    building (and cache-keying) a fresh statement each time cost more than running it."""
+    base = select(Conversation).where(
+        Conversation.public_id == bindparam("public_id"),
+        Conversation.tenant_id == bindparam("tenant_id"),
+    )
+    own = base.where(Conversation.customer_id == bindparam("customer_id"))
+    return {
+        (False, False): base,
+        (False, True): base.with_for_update(),
+        (True, False): own,
+        (True, True): own.with_for_update(),
+    }
+
+
+_CONVERSATION_BY_PUBLIC_ID = _conversation_statements()
+
+
 async def access_conversation_by_public_id(
     session: AsyncSession, actor: Actor, public_id: str, *, for_update: bool = False
 ) -> Conversation:
-    stmt = select(Conversation).where(
-        Conversation.public_id == public_id, Conversation.tenant_id == actor.tenant_id
-    )
+    params: dict[str, Any] = {"public_id": public_id, "tenant_id": actor.tenant_id}
     if actor.is_customer:
-        stmt = stmt.where(Conversation.customer_id == actor.customer_id)
-    if for_update:
-        stmt = stmt.with_for_update()
-    conv = (await session.execute(stmt)).scalar_one_or_none()
+        params["customer_id"] = actor.customer_id
+    stmt = _CONVERSATION_BY_PUBLIC_ID[(actor.is_customer, for_update)]
+    conv = (await session.execute(stmt, params)).scalar_one_or_none()
     if conv is None:
         raise NotFound("conversation", "会话")
     return conv

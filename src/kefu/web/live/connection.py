@@ -187,19 +187,19 @@ class LiveConnection:
 
     async def _handle_text(self, text: str) -> None:
         # a refused send names the message it refuses, even when the frame itself is
-        # malformed (too long a body, ...): the client stops resending it
-        ref = frames.client_msg_id_of(text)
+        # malformed (too long a body, ...): the client stops resending it (read from
+        # the text only when there is an error to send)
         try:
             frame = frames.parse_client_frame(text)
             await self._handle(frame)
         except KefuError as err:
-            await self.enqueue(frames.error_frame(err, ref))
+            await self.enqueue(frames.error_frame(err, frames.client_msg_id_of(text)))
         except ConnectionGone:
             raise
         except Exception:
             log.exception("live frame failed", extra={"connection": self.id})
             internal = KefuError("internal_error", "服务器内部错误，请稍后重试", "internal error")
-            await self.enqueue(frames.error_frame(internal, ref))
+            await self.enqueue(frames.error_frame(internal, frames.client_msg_id_of(text)))
 
     async def _handle(self, frame: frames.ClientFrame) -> None:
         if isinstance(frame, frames.Ping):
