@@ -88,12 +88,18 @@ async def customers_of(session: AsyncSession, rows: Sequence[Conversation]) -> d
 
 
 async def last_messages(session: AsyncSession, rows: Sequence[Conversation]) -> dict[int, str]:
+    """The customer's latest message per conversation: their problem, in their words
+    (never the bot's last reply, which says nothing about what the customer needs)."""
     ids = [c.id for c in rows]
     if not ids:
         return {}
     latest = (
         select(Event.conversation_id, func.max(Event.seq).label("seq"))
-        .where(Event.conversation_id.in_(ids), Event.type.in_(["message", "bot_turn"]))
+        .where(
+            Event.conversation_id.in_(ids),
+            Event.type == "message",
+            Event.author_type == "customer",
+        )
         .group_by(Event.conversation_id)
         .subquery()
     )

@@ -6,6 +6,7 @@ through /api/v1 (console.js sends the X-CSRF-Token)."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Form, Query, Request
@@ -15,6 +16,7 @@ from kefu.actions import auth
 from kefu.actions.access import access_conversation_by_public_id, access_customer_by_id
 from kefu.actions.context import Actor
 from kefu.actions.ticket_merge import link_state
+from kefu.clock import ensure_aware
 from kefu.domain.conversation_state import STATUS_LABELS_ZH, Status
 from kefu.domain.tenant_settings import parse_tenant_settings
 from kefu.domain.vocabulary import Channel, Presence
@@ -204,10 +206,17 @@ async def list_partial(
             "customers": customers,
             "previews": previews,
             "sla": {c.id: sla_view(c, settings, now) for c in rows},
+            "waits": {c.id: waited_zh(c.queued_at, now) for c in rows if c.queued_at},
             "labels": STATUS_LABELS_ZH,
             "selected": selected,
         },
     )
+
+
+def waited_zh(since: datetime, now: datetime) -> str:
+    """How long a queued customer has waited: 「3 分钟」, 「1 小时 5 分钟」."""
+    minutes = max(0, int((ensure_aware(now) - ensure_aware(since)).total_seconds() // 60))
+    return f"{minutes} 分钟" if minutes < 60 else f"{minutes // 60} 小时 {minutes % 60} 分钟"
 
 
 # ---------- one conversation ----------
