@@ -99,6 +99,11 @@ def test_leave_message_is_a_ticket_trackable_by_number_and_last4(
     answer(alice, left["conversation"]["id"], "已为您补发 100 元，请查收。")
     view = track(client, opened.json()["token"])
     assert any("已为您补发 100 元" in item["body"] for item in view["items"])
+    # the agent sees how to reach the customer (phone masked), not a line in the text
+    pane = alice.get(f"/console/partials/conversation/{left['conversation']['id']}")
+    assert pane.status_code == 200
+    assert "联系方式：小王 手机 139****8888" in pane.text and "13912348888" not in pane.text
+    assert "（在线留言）" in pane.text
     # the signed link the widget shows opens the same page
     token = left["tracking_url"].rsplit("/t/", 1)[1]
     assert track(client, token)["number"] == left["number"]
