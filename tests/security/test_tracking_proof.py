@@ -10,6 +10,7 @@ import re
 import pytest
 from fastapi.testclient import TestClient
 
+from kefu.clock import FakeClock
 from tests.helpcenter.conftest import GOOD_FORM
 from tests.security.conftest import AppFactory, world_in
 
@@ -110,3 +111,23 @@ def test_codes_sent_for_one_ticket_are_budgeted(make_client: AppFactory) -> None
         _lookup(client, world.slug, t["number"], "5678", f"192.0.2.{n}")["status"] for n in range(7)
     ]
     assert statuses[:5] == [202] * 5 and set(statuses[5:]) == {429}
+
+
+def test_wrong_guesses_at_a_number_do_not_lock_the_owner_out_of_their_ticket(
+    make_client: AppFactory, clock: FakeClock
+) -> None:
+    """Finding (Low): tracking look-ups, like passwords, could lock the real owner out.
+    A stranger spending the number's budget only delays look-ups by number for a while:
+    the owner's signed tracking link (mailed / shown when filing) keeps working, and the
+    look-up itself comes back after the window, not never."""
+    client = make_client(**PROXY)
+    world = world_in(client)
+    t = _file(client, world.slug)
+    for n in range(8):
+        _lookup(client, world.slug, t["number"], f"{n:04d}", f"203.0.113.{40 + n}")
+    spent = _lookup(client, world.slug, t["number"], "5678", "198.51.100.50")
+    assert spent["status"] == 429  # the number's budget is spent, even for the right digits
+    page = client.get(f"/api/v1/tickets/track/{t['token']}")
+    assert page.status_code == 200 and page.json()["number"] == t["number"]
+    clock.advance(minutes=16)
+    assert _lookup(client, world.slug, t["number"], "5678", "198.51.100.50")["status"] == 202
