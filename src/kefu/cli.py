@@ -214,10 +214,25 @@ def cmd_simulate(_settings: Settings, args: argparse.Namespace) -> int:
     return simulate_main(list(args.rest))
 
 
-def cmd_wechat_sim(_settings: Settings, args: argparse.Namespace) -> int:
+def cmd_wechat_sim(settings: Settings, args: argparse.Namespace) -> int:
+    from kefu.actions.access import tenant_by_slug
+    from kefu.actions.context import Actor, ActorKind, Role
+    from kefu.actions.tenant_settings import tenant_settings_of
+    from kefu.actions.wechat_config import do_configure_wechat
     from kefu.wechat_sim.run import main as sim_main
 
-    return sim_main(list(args.rest))
+    def configure(slug: str, changes: dict[str, object]) -> None:
+        async def run(kefu: Kefu) -> None:
+            async with kefu.db.read() as session:
+                tenant_id = (await tenant_by_slug(session, slug)).id
+            admin = Actor(kind=ActorKind.MACHINE, tenant_id=tenant_id, role=Role.ADMIN)
+            current = await tenant_settings_of(kefu, admin)
+            await do_configure_wechat(kefu, admin, current, dict(changes))
+
+        _run_with_kefu(settings, run)
+        print(f"已配置平台 {slug} 的微信渠道 / WeChat settings of {slug} point at the fake")
+
+    return sim_main(list(args.rest), configure)
 
 
 def build_parser() -> argparse.ArgumentParser:

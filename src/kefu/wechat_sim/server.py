@@ -241,10 +241,13 @@ async def ring_wecom(fake: FakeWeChat, corpid: str, open_kfid: str, token: str) 
     encrypt = keys.encrypt(inner)
     query = _query(fake, corp.token, encrypt)
     del query["signature"]  # WeCom sends msg_signature only
-    async with httpx.AsyncClient(timeout=CALLBACK_TIMEOUT) as http:
-        response = await http.post(
-            corp.callback_url, params=query, content=encrypted_envelope(corpid, encrypt)
-        )
+    try:
+        async with httpx.AsyncClient(timeout=CALLBACK_TIMEOUT) as http:
+            response = await http.post(
+                corp.callback_url, params=query, content=encrypted_envelope(corpid, encrypt)
+            )
+    except httpx.HTTPError:
+        return 0  # kefu unreachable: WeChat would ring again with the next message
     return response.status_code
 
 
