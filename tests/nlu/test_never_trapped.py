@@ -14,7 +14,7 @@ from kefu.nlu.intent_rules import rule_intent
 from kefu.nlu.language import detect_language
 from kefu.nlu.normalise import normalise
 from kefu.nlu.pipeline import NluEngine
-from kefu.nlu.policy import BotState, decide
+from kefu.nlu.policy import BotState, OfficialChannel, decide
 from kefu.nlu.retrieve import KnowledgeIndex
 
 
@@ -146,3 +146,18 @@ def test_order_numbers_typed_in_groups_are_read_and_stay_visible(text: str, orde
     found = [e.value for e in extract_entities(entity_text(text)) if e.kind == "order_no"]
     assert found == [order_no]
     assert not redact(text).changed
+
+
+def test_is_it_real_about_a_named_contact_gets_a_verdict_whatever_the_topic(
+    engine: NluEngine, index: KnowledgeIndex
+) -> None:
+    channels = (OfficialChannel("phone", "4006008899"), OfficialChannel("website", "kameng.com"))
+    d = run(
+        engine,
+        index,
+        "400-600-8899 打来说我订单异常要退款，还让我去 kameng-refund.top 填银行卡，是真的吗",
+        official_channels=channels,
+    )
+    assert d.reason in ("channel_verify", "account_security") and d.article_id is None, d
+    assert "4006008899 是官方渠道" in d.reply, d.reply
+    assert "kameng-refund.top 不是我们的官方渠道" in d.reply, d.reply

@@ -23,6 +23,7 @@ language (``Understanding.lang``: zh or en):
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -202,8 +203,17 @@ def _answer(article: Article, lang: str) -> str:
     return f"【{article.title}】{article.body}"
 
 
+# "is it real?" about a named contact is a channel check whatever the topic around it
+_AUTHENTICITY = re.compile(
+    r"是真的吗|真的假的|是不是真的|是真是假|靠谱吗|可信吗|可靠吗|是你们的吗|是不是你们|你们打的"
+    r"|官方的吗|是官方吗|legit|genuine|is (?:this|it|that|he|she) (?:really )?(?:you|real|official)"
+)
+
+
 def _asks_about_contact(u: Understanding) -> bool:
-    return bool(named_contacts(u.entities)) and (u.intent == "channel_verify" or _security(u))
+    if not named_contacts(u.entities):
+        return False
+    return u.intent == "channel_verify" or _security(u) or bool(_AUTHENTICITY.search(u.normalised))
 
 
 def decide(u: Understanding, state: BotState, index: KnowledgeIndex | None = None) -> BotDecision:
