@@ -124,8 +124,13 @@ def _ref(m: WeChatMessageIn) -> dict[str, Any]:
 async def do_take_wechat_message(kefu: Kefu, m: WeChatMessageIn) -> Taken:
     try:
         return await _take(kefu, m)
-    except IntegrityError:  # the same key, taken concurrently by another worker
-        return Taken("duplicate")
+    except IntegrityError:
+        # another worker took the same key (then this is a duplicate) or created the same
+        # contact at the same moment (then the second try appends to it)
+        try:
+            return await _take(kefu, m)
+        except IntegrityError:
+            return Taken("duplicate")
 
 
 async def _take(kefu: Kefu, m: WeChatMessageIn) -> Taken:

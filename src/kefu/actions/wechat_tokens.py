@@ -11,11 +11,12 @@ is made outside any transaction (the SQLite writer is never held across the netw
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from contextlib import suppress
 from datetime import datetime, timedelta
 
 import httpx
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 
 from kefu.actions.context import Kefu, transaction
 from kefu.actions.wechat_config import OfficialAccountApp, WeChatSecrets, WeComApp
@@ -28,17 +29,8 @@ REFRESH_EARLY = timedelta(minutes=10)
 App = WeComApp | OfficialAccountApp
 
 
-@dataclass
-class TokenStats:
-    fetched: int = 0
-
-
-stats = TokenStats()
-
-
 async def _fetch(http: httpx.AsyncClient, app: App, force: bool) -> IssuedToken:
     api = WeChatApi(http, app.api_base)
-    stats.fetched += 1
     if isinstance(app, WeComApp):
         return await api.corp_token(app.corp_id, app.secret)
     return await api.stable_token(app.app_id, app.secret, force=force)
@@ -78,18 +70,25 @@ async def access_token(
             return token
     issued = await _fetch(http, app, force=refused is not None)
     expires_at = now + timedelta(seconds=issued.expires_in)
+    with suppress(IntegrityError):  # another process stored its row first: as good
+        await _store(kefu, tenant_id, app.app_key, issued.access_token, expires_at)
+    return issued.access_token
+
+
+async def _store(
+    kefu: Kefu, tenant_id: int, app_key: str, token: str, expires_at: datetime
+) -> None:
     async with transaction(kefu) as tx:
         row = (
             await tx.session.execute(
                 select(WeChatToken)
-                .where(WeChatToken.tenant_id == tenant_id, WeChatToken.app_key == app.app_key)
+                .where(WeChatToken.tenant_id == tenant_id, WeChatToken.app_key == app_key)
                 .with_for_update()
             )
         ).scalar_one_or_none()
         if row is None:
-            row = WeChatToken(tenant_id=tenant_id, app_key=app.app_key)
+            row = WeChatToken(tenant_id=tenant_id, app_key=app_key)
             tx.session.add(row)
-        row.access_token_sealed = WeChatSecrets(kefu, tenant_id).seal(issued.access_token)
+        row.access_token_sealed = WeChatSecrets(kefu, tenant_id).seal(token)
         row.expires_at = expires_at
         row.refreshed_at = tx.now
-    return issued.access_token
