@@ -186,3 +186,24 @@ def test_refresh_asks_the_marketplace(
 def test_no_source_is_a_clear_error(alice: As, world: World) -> None:
     r = alice.post(f"/api/v1/orders/{world.orders[0]}/refresh")
     assert r.status_code == 409 and r.json()["error"]["code"] == "no_order_source"
+
+
+def test_polling_catches_a_lost_callback(
+    client: TestClient, connected: FakeDujiaoNext, machine: As, customer: As, clock: Any
+) -> None:
+    from kefu.jobs.runner import tick
+
+    put_order(machine, "processing")
+    cid = customer.post("/api/v1/conversations", json={"body": f"{ORDER} 到哪了"}).json()["id"]
+    connected.set_status(ORDER, "partially_refunded")  # the callback never arrives
+    assert client.portal is not None
+    kefu = kefu_of(client)
+    client.portal.call(tick, kefu)
+    assert machine.get(f"/api/v1/orders/{ORDER}").json()["status"] == "processing"  # not stale
+    clock.advance(minutes=11)
+    first = client.portal.call(tick, kefu)
+    assert first.order_polls >= 1  # this tenant (and any other connected one in the database)
+    assert machine.get(f"/api/v1/orders/{ORDER}").json()["status"] == "partially_refunded"
+    updates = [e for e in events_of(customer, cid) if e["type"] == "order_update"]
+    assert updates[-1]["data"]["source"] == "poll" and "部分退款" in updates[-1]["text"]
+    assert client.portal.call(tick, kefu).order_polls == 0  # once per interval

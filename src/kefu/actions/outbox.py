@@ -74,6 +74,8 @@ JOB_KINDS: dict[str, JobKind] = {
     "wecom.sync": JobKind("kefu.actions.wechat_kf:run_sync_job", "微信客服拉取消息"),
     "oa.inbound": JobKind("kefu.actions.wechat_oa:run_inbound_job", "公众号消息接收"),
     "wechat.send": JobKind("kefu.actions.wechat_delivery:run_send_job", "微信消息发送"),
+    # order look-ups when a callback may have been lost (docs/orders.md, polling)
+    "orders.poll": JobKind("kefu.actions.order_polls:run_poll_job", "订单定时查询", fallback=None),
     # card codes re-sent to the order's own contact (docs/orders.md)
     "order.codes_mail": JobKind(
         "kefu.actions.card_codes_mail:run_codes_mail_job",

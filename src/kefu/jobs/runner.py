@@ -17,6 +17,7 @@ from kefu.actions.callbacks import sweep_callbacks
 from kefu.actions.console_presence import sweep_dead_consoles
 from kefu.actions.context import Kefu
 from kefu.actions.escalation import SweepResult, sweep_all_due
+from kefu.actions.order_polls import plan_order_polls
 from kefu.actions.presence_watch import sweep_presence
 from kefu.actions.queueing import run_queue_pass
 from kefu.domain.conversation_state import Status
@@ -39,6 +40,7 @@ class TickResult:
     dead_consoles_requeued: list[str] = field(default_factory=list)
     assigned: int = 0
     jobs: int = 0
+    order_polls: int = 0
 
 
 async def tenants_needing_a_pass(kefu: Kefu) -> list[int]:
@@ -75,6 +77,7 @@ async def tick(kefu: Kefu) -> TickResult:
     result.callbacks_overdue = await sweep_callbacks(kefu)
     result.dead_consoles_requeued = await sweep_dead_consoles(kefu)
     result.requeued = await sweep_presence(kefu)
+    result.order_polls = await plan_order_polls(kefu)
     for tenant_id in await tenants_needing_a_pass(kefu):
         result.assigned += len(await run_queue_pass(kefu, tenant_id))
     for _ in range(JOB_BATCHES_PER_TICK):  # catch up on a backlog, a batch at a time
