@@ -9,7 +9,9 @@ from typing import Any
 
 from fastapi.testclient import TestClient
 
+from kefu.actions.queueing import department_mapping
 from kefu.clock import FakeClock
+from kefu.domain.routing import department_for
 from tests.world import As, World
 
 SECTIONS = ("hours", "sla", "channels", "canned", "audit")
@@ -233,3 +235,22 @@ def test_public_verification_page_follows_the_admin(
     assert verdict(world.slug, "agent_id", "KF8002") == "1"  # an active 工号
     bad = client.post(f"/help/{world.slug}/verify", data={"kind": "icq", "value": "1"})
     assert bad.status_code == 422
+
+
+def test_department_routes_are_validated_stored_and_read_by_routing(admin: As) -> None:
+    """The routing pass reads the table through queueing.department_mapping (the
+    end-to-end effect on an assignment is not exercised here: docs/admin.md)."""
+    category = "recharge_not_received"
+    assert department_for(category, department_mapping(stored(admin))) == "recharge"
+    assert 'data-testid="admin-routes-form"' in admin.get("/admin/routes").text
+    bad = post_form(admin, "routes", {f"route_{category}": "nowhere"})
+    assert bad.status_code == 422 and "没有这个部门" in bad.text
+    assert stored(admin)["department_routes"] == {}
+    form = {f"route_{category}": "refund", "route_*": "security"}
+    assert post_form(admin, "routes", form).status_code == 303
+    routes = stored(admin)
+    assert routes["department_routes"] == {category: "refund", "*": "security"}
+    assert department_for(category, department_mapping(routes)) == "refund"
+    assert department_for("something_new", department_mapping(routes)) == "security"
+    assert 'value="refund" selected' in admin.get("/admin/routes").text
+    assert "department_routes" in audit_sections(admin)

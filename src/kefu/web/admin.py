@@ -23,12 +23,14 @@ from kefu.domain.canned_answers import DEFAULT_ANSWERS, VARIABLES
 from kefu.domain.holidays_cn import KNOWN_YEARS, dates_text, holiday_periods, year_needs_notice
 from kefu.domain.sla import SlaPolicy
 from kefu.domain.tenant_settings import TenantSettings
+from kefu.domain.vocabulary import CATEGORIES
 from kefu.domain.vocabulary.labels import TABLES
 from kefu.errors import Forbidden, KefuError
 from kefu.queries.admin_view import (
     active_staff,
     audit_entries,
     can_edit,
+    departments,
     require_admin_reader,
     settings_for_admin,
     tenant_slug,
@@ -45,6 +47,7 @@ router = APIRouter(prefix="/admin", include_in_schema=False)
 SECTIONS: tuple[tuple[str, str], ...] = (
     ("hours", "营业时间与节假日"),
     ("sla", "服务时限（SLA）"),
+    ("routes", "部门路由"),
     ("channels", "官方渠道"),
     ("agents", "客服账号"),
     ("tokens", "接口令牌"),
@@ -122,6 +125,12 @@ async def _context_for(
         }
     if section == "channels":
         return {"kinds": TABLES["official_channel"]}
+    if section == "routes":
+        return {
+            "categories": [(c.code, c.label_zh, c.department) for c in CATEGORIES],
+            "departments": await departments(kefu, me.actor),
+            "routes": settings.department_routes,
+        }
     if section == "canned":
         answers = settings.canned_answers
         return {
@@ -207,6 +216,23 @@ async def channels_page(request: Request, kefu: KefuDep) -> Response:
 @router.post("/channels", response_class=HTMLResponse)
 async def channels_save(request: Request, kefu: KefuDep) -> Response:
     return await _save(request, kefu, "channels", admin_forms.channel_changes)
+
+
+@router.get("/routes", response_class=HTMLResponse)
+async def routes_page(request: Request, kefu: KefuDep) -> Response:
+    return await _show(request, kefu, "routes")
+
+
+@router.post("/routes", response_class=HTMLResponse)
+async def routes_save(request: Request, kefu: KefuDep) -> Response:
+    me = await _signed_admin_reader(request, kefu)
+    if not isinstance(me, Signed):
+        return me
+    known = {code for code, _name in await departments(kefu, me.actor)}
+    codes = [c.code for c in CATEGORIES]
+    return await _save(
+        request, kefu, "routes", lambda f, _s: admin_forms.route_changes(f, codes, known)
+    )
 
 
 @router.get("/canned", response_class=HTMLResponse)

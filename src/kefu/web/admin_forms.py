@@ -129,3 +129,16 @@ def canned_changes(form: Form, current: TenantSettings, defaults: list[Any]) -> 
         answers.append({"title": form.get("title", ""), "text": form.get("text", ""),
                         "agent_no": form.get("agent_no", "")})  # fmt: skip
     return {"canned_answers": answers}
+
+
+def route_changes(form: Form, categories: list[str], departments: set[str]) -> dict[str, Any]:
+    """``route_<category>`` / ``route_*`` -> ``department_routes`` (blank = the default)."""
+    routes: dict[str, str] = {}
+    for code in [*categories, "*"]:
+        dept = form.get(f"route_{code}", "").strip()
+        if not dept:
+            continue
+        if dept not in departments:
+            raise form_error(f"department_routes.{code}", "没有这个部门", f"no department {dept!r}")
+        routes[code] = dept
+    return {"department_routes": routes}
