@@ -105,3 +105,14 @@ def test_wechat_url_checks(stack: Stack) -> None:
     url = stack.fake.oa_apps[APPID].callback_url
     r = httpx.get(url, params={"signature": "x", "timestamp": "1", "nonce": "2", "echostr": "e"})
     assert r.status_code == 403
+
+
+def test_plaintext_secret_cannot_be_stored_through_generic_settings(stack: Stack) -> None:
+    admin = stack.staff("admin")
+    wechat = admin.get("/api/v1/tenant/settings").json()["wechat"]
+    assert wechat["official_accounts"][0]["secret"].startswith("sealed:v1:")
+    wechat["official_accounts"][0]["secret"] = "plain-secret"
+    r = admin.request("PATCH", "/api/v1/tenant/settings", json={"wechat": wechat})
+    assert r.status_code == 422 and r.json()["error"]["code"] == "invalid_tenant_settings"
+    # an agent may not read the setup
+    assert stack.staff("alice").get("/api/v1/wechat/setup").status_code == 403
