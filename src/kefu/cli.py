@@ -263,7 +263,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--address", action="append", help="accepted recipient (repeatable)")
     p.add_argument("--host", default="127.0.0.1")
     p.add_argument("--port", type=int, default=2525)
-    p = sub.add_parser("bench", help="benchmarks: kefu bench bot|chat|routing|sweeper")
+    p = sub.add_parser("bench", help="benchmarks: kefu bench bot|chat|reports|routing|sweeper")
     p.add_argument("rest", nargs=argparse.REMAINDER)
     p = sub.add_parser("simulate", help="replay a day of inquiries against a server")
     p.add_argument("rest", nargs=argparse.REMAINDER)

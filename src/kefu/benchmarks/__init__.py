@@ -8,6 +8,7 @@ import sys
 BENCHMARKS = {
     "bot": "kefu.benchmarks.bot",
     "chat": "kefu.benchmarks.chat",
+    "reports": "kefu.benchmarks.reports",
     "routing": "kefu.benchmarks.routing",
     "sweeper": "kefu.benchmarks.sweeper",
 }

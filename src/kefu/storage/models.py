@@ -156,6 +156,7 @@ class Conversation(Base):
     __tablename__ = "conversations"
     __table_args__ = (
         Index("ix_conversations_tenant_status", "tenant_id", "status", "id"),
+        Index("ix_conversations_tenant_created", "tenant_id", "created_at"),
         Index("ix_conversations_first_response_due", "first_response_due_at"),
         Index("ix_conversations_resolution_due", "resolution_due_at"),
         UniqueConstraint("tenant_id", "number"),
@@ -218,6 +219,7 @@ class Event(Base):
     __table_args__ = (
         UniqueConstraint("conversation_id", "seq"),
         UniqueConstraint("conversation_id", "client_msg_id"),
+        Index("ix_events_tenant_type_created", "tenant_id", "type", "created_at"),
     )
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
     tenant_id: Mapped[int] = mapped_column(ForeignKey("tenants.id"), index=True)

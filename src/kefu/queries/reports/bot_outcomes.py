@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from kefu.domain.conversation_state import EventType
 from kefu.nlu.policy import CONFIDENCE_THRESHOLD
 from kefu.queries.reports.facts import FLAG_REASONS
-from kefu.queries.reports.scope import ReportScope, conditions
+from kefu.queries.reports.scope import ReportScope, conditions, events_in_scope
 from kefu.storage.models import Conversation, Event
 
 EXAMPLES = 20
@@ -42,7 +42,11 @@ async def bot_outcomes(session: AsyncSession, scope: ReportScope) -> BotOutcomes
         for r, n in (
             await session.execute(
                 select(reason, func.count())
-                .where(e.type == EventType.HANDOFF, e.conversation_id.in_(in_scope))
+                .where(
+                    e.type == EventType.HANDOFF,
+                    e.conversation_id.in_(in_scope),
+                    *events_in_scope(scope),
+                )
                 .group_by(reason)
             )
         ).all()
@@ -61,7 +65,9 @@ async def bot_outcomes(session: AsyncSession, scope: ReportScope) -> BotOutcomes
             .over(partition_by=e.conversation_id, order_by=e.seq)
             .label("prev_conf"),
         )
-        .where(e.type == EventType.BOT_TURN, e.conversation_id.in_(in_scope))
+        .where(
+            e.type == EventType.BOT_TURN, e.conversation_id.in_(in_scope), *events_in_scope(scope)
+        )
         .subquery()
     )
     t = turns

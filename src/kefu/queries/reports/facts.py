@@ -6,20 +6,21 @@ Times come back as epoch seconds (floats). The definitions are in docs/reports.m
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from sqlalchemy import ColumnElement, and_, case, func, literal, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from kefu.domain.conversation_state import AuthorType, EventType, Visibility
-from kefu.queries.reports.scope import ReportScope, conditions, epoch
+from kefu.queries.reports.scope import ReportScope, conditions, epoch, events_in_scope
 from kefu.storage.models import Conversation, Event
 
 #: a bot answer given with at least this confidence, then rejected by the customer, is a
 #: "confident-wrong" answer (the same threshold as nlu.policy.CONFIDENCE_THRESHOLD)
 FLAG_REASONS = ("unhelpful_once", "unhelpful")
 ROUND_TARGET_SECONDS = 180.0  # 3分钟人工响应率
-TOLERANCE = 0.001  # seconds: julianday rounding must not turn 180.000 s into a miss
+TOLERANCE = 0.001  # seconds: SQLite's millisecond rounding must not turn 180 s into a miss
 
 
 @dataclass(frozen=True)
@@ -59,15 +60,6 @@ class ConversationFacts:
         return self.first_customer if self.first_customer is not None else self.queued
 
 
-def _ms(value: float) -> float:
-    """Epoch seconds to the millisecond (SQLite's julianday carries ~10 µs of noise)."""
-    return round(float(value), 3)
-
-
-def _ms_or_none(value: float | None) -> float | None:
-    return None if value is None else _ms(value)
-
-
 def _dialect(session: AsyncSession) -> str:
     return session.get_bind().dialect.name
 
@@ -77,7 +69,7 @@ def _min_when(cond: ColumnElement[bool], value: ColumnElement[float]) -> ColumnE
 
 
 def _count_when(cond: ColumnElement[bool]) -> ColumnElement[int]:
-    return func.sum(case((cond, 1), else_=0))
+    return func.coalesce(func.sum(case((cond, 1), else_=0)), 0)
 
 
 async def conversation_facts(session: AsyncSession, scope: ReportScope) -> list[ConversationFacts]:
@@ -127,38 +119,11 @@ async def conversation_facts(session: AsyncSession, scope: ReportScope) -> list[
             _count_when(and_(e.type == EventType.SLA_BREACH, kind == "escalation")),
         )
         .join(e, e.conversation_id == c.id)
-        .where(*conditions(scope))
+        .where(*conditions(scope), *events_in_scope(scope))
         .group_by(c.id)
     )
-    rows = (await session.execute(stmt)).all()
-    return [
-        ConversationFacts(
-            id=row[0],
-            number=row[1],
-            channel=row[2],
-            status=row[3],
-            priority=int(row[4]),
-            category=row[5],
-            assignee_id=row[6],
-            rating=row[7],
-            created=_ms(row[8]),
-            first_responded=_ms_or_none(row[9]),
-            first_response_due=_ms_or_none(row[10]),
-            resolution_due=_ms_or_none(row[11]),
-            resolved=_ms_or_none(row[12]),
-            first_customer=_ms_or_none(row[13]),
-            handoff=_ms_or_none(row[14]),
-            first_human=_ms_or_none(row[15]),
-            first_resolved=_ms_or_none(row[16]),
-            queued=_ms_or_none(row[17]),
-            abandoned=_ms_or_none(row[18]),
-            reopens=int(row[19] or 0),
-            bot_turns=int(row[20] or 0),
-            breaches=int(row[21] or 0),
-            escalations=int(row[22] or 0),
-        )
-        for row in rows
-    ]
+    make: Callable[..., ConversationFacts] = ConversationFacts  # columns in field order
+    return [make(*row) for row in (await session.execute(stmt)).all()]
 
 
 @dataclass(frozen=True)
@@ -178,13 +143,17 @@ async def round_counts(session: AsyncSession, scope: ReportScope, now: float) ->
     in_scope = select(c.id).where(*conditions(scope))
     handoffs = (
         select(e.conversation_id.label("cid"), func.min(at).label("handoff_at"))
-        .where(e.type == EventType.HANDOFF, e.conversation_id.in_(in_scope))
+        .where(
+            e.type == EventType.HANDOFF, e.conversation_id.in_(in_scope), *events_in_scope(scope)
+        )
         .group_by(e.conversation_id)
         .subquery()
     )
     bots = (
         select(e.conversation_id.label("cid"))
-        .where(e.type == EventType.BOT_TURN, e.conversation_id.in_(in_scope))
+        .where(
+            e.type == EventType.BOT_TURN, e.conversation_id.in_(in_scope), *events_in_scope(scope)
+        )
         .distinct()
         .subquery()
     )
@@ -202,6 +171,7 @@ async def round_counts(session: AsyncSession, scope: ReportScope, now: float) ->
         )
         .where(
             e.conversation_id.in_(in_scope),
+            *events_in_scope(scope),
             e.type == EventType.MESSAGE,
             e.visibility == Visibility.PUBLIC,
             author.in_((AuthorType.CUSTOMER, AuthorType.AGENT)),

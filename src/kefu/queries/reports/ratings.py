@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from kefu.domain.conversation_state import EventType
-from kefu.queries.reports.scope import ReportScope, conditions, epoch
+from kefu.queries.reports.scope import ReportScope, conditions, epoch, events_in_scope
 from kefu.storage.models import Agent, Conversation, Event
 
 COMMENTS = 30
@@ -36,7 +36,12 @@ async def rating_comments(session: AsyncSession, scope: ReportScope) -> list[Rat
                 c.assignee_id,
             )
             .join(c, c.id == e.conversation_id)
-            .where(*conditions(scope), e.type == EventType.RATING, func.length(e.body) > 0)
+            .where(
+                *conditions(scope),
+                *events_in_scope(scope),
+                e.type == EventType.RATING,
+                e.body != "",
+            )
             .order_by(e.id.desc())
             .limit(COMMENTS)
         )

@@ -13,7 +13,7 @@ from kefu.queries.reports.bot_outcomes import BotOutcomes, bot_outcomes
 from kefu.queries.reports.facts import RoundCounts, conversation_facts, round_counts
 from kefu.queries.reports.figures import Figures, compute
 from kefu.queries.reports.ratings import RatingComment, agent_names, rating_comments
-from kefu.queries.reports.scope import MAX_DAYS, ReportScope
+from kefu.queries.reports.scope import MAX_DAYS, ReportScope, tune_for_reports
 from kefu.queries.sla_view import tenant_settings, tenant_zone
 
 
@@ -37,6 +37,7 @@ async def load_report(kefu: Kefu, scope: ReportScope) -> Report:
     """The report of ``scope`` (the caller has authorised the actor for its tenant)."""
     now = kefu.clock.now()
     async with kefu.db.read() as session:
+        await tune_for_reports(session)
         settings = parse_tenant_settings(await tenant_settings(session, scope.tenant_id))
         facts = await conversation_facts(session, scope)
         rounds = await round_counts(session, scope, now.timestamp())
