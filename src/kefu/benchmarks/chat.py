@@ -311,7 +311,8 @@ async def stall_scenarios(db_url: str, lock_seconds: float) -> dict[str, float]:
     from kefu.storage.database import Database
 
     settings = Settings(database_url=db_url)
-    kefu = Kefu(settings, Database(db_url), InProcessBroker(), SystemClock())
+    db = Database(db_url, sqlite_synchronous=settings.sqlite_synchronous)
+    kefu = Kefu(settings, db, InProcessBroker(), SystemClock())
     tenant = await tenant_by_slug(kefu, "demo")
     machine = Actor(ActorKind.MACHINE, tenant.id)
     c = await commerce.do_upsert_customer(

@@ -127,6 +127,11 @@ class Database:
                 self._write_engine, max_batch=max_batch if group_commit else 1
             )
 
+    @property
+    def write_engine(self) -> AsyncEngine:
+        """The engine writes go through (SQLite: the single writer's; else the pool)."""
+        return self._write_engine
+
     @asynccontextmanager
     async def read(self) -> AsyncIterator[AsyncSession]:
         async with self.sessions() as session:
