@@ -117,7 +117,7 @@ class Database:
             if sqlite_writer == "inline":
                 path = make_url(url).database or ":memory:"
                 writer_kwargs["async_creator"] = writer_connector(
-                    path, synchronous=sqlite_synchronous, busy_timeout_ms=BUSY_TIMEOUT_MS
+                    path, busy_timeout_ms=BUSY_TIMEOUT_MS
                 )
             self._write_engine = create_async_engine(writer_url(url), **writer_kwargs)
             event.listen(self._write_engine.sync_engine, "connect", pragmas)
