@@ -25,6 +25,7 @@ BODIES: dict[tuple[str, str], dict[str, Any] | None] = {
     ("POST", "/api/v1/conversations/{conversation_id}/rating"): {"score": 5},
     ("POST", "/api/v1/conversations/{conversation_id}/handoff"): {},
     ("GET", "/api/v1/conversations/{conversation_id}/queue"): None,
+    ("GET", "/api/v1/conversations/{conversation_id}/wechat-window"): None,
     ("POST", "/api/v1/conversations/{conversation_id}/callback"): {"phone": "13800001234"},
     ("POST", "/api/v1/conversations/{conversation_id}/escalate"): {},
     ("POST", "/api/v1/conversations/{conversation_id}/merge"): None,
@@ -73,6 +74,11 @@ CAPABILITY_URLS: set[tuple[str, str]] = {
     # signed by the tenant's marketplace secret (tests/api/test_order_sync.py)
     ("POST", "/api/v1/hooks/orders/{tenant_slug}/{kind}"),
     ("POST", "/api/v1/hooks/orders/{tenant_slug}/dujiaoka/{hook_token}"),  # secret URL
+    # signed with the tenant's WeChat token and encrypted (tests/channels/wechat/)
+    ("GET", "/api/v1/wechat/{tenant}/oa/{app_id}"),
+    ("POST", "/api/v1/wechat/{tenant}/oa/{app_id}"),
+    ("GET", "/api/v1/wechat/{tenant}/wecom/{corp_id}"),
+    ("POST", "/api/v1/wechat/{tenant}/wecom/{corp_id}"),
 }
 
 # public per-tenant pages: aggregates only, each tenant's own; covered by
@@ -208,6 +214,7 @@ ROLE_GATED: dict[tuple[str, str], set[str]] = {
     ("PUT", "/api/v1/kb/manage/articles/{kb_slug}"): {"customer", "machine"},
     ("GET", "/api/v1/tickets/{conversation_id}/transcript"): {"customer"},
     ("DELETE", "/api/v1/tokens/{token_id}"): set(),
+    ("GET", "/api/v1/conversations/{conversation_id}/wechat-window"): {"customer"},
     ("POST", "/api/v1/conversations/{conversation_id}/merge"): {"customer"},
     ("POST", "/api/v1/conversations/{conversation_id}/dismiss-link"): {"customer"},
 }
@@ -254,7 +261,8 @@ def test_capability_urls_refuse_tampered_tokens(
     bogus = "v1." + "A" * 40 + ".bogus"
     for method, path in sorted(CAPABILITY_URLS):
         objects = {**b_objects, "token": bogus, "tenant_slug": world.slug}
-        objects |= {"kind": "dujiao_next", "hook_token": bogus}
+        objects |= {"kind": "dujiao_next", "hook_token": bogus, "tenant": world.slug}
+        objects |= {"app_id": "wx0000000000000000", "corp_id": "ww0000000000000000"}
         url = fill(path, objects)
         r = client.request(method, url, json={} if method == "POST" else None)
         assert r.status_code in (400, 401, 403, 404, 422), f"{method} {url}: {r.status_code}"

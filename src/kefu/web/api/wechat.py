@@ -77,7 +77,7 @@ async def put_wechat_setup(
     return await wechat_setup(kefu, actor)
 
 
-@router.get("/conversations/{public_id}/wechat-window")
-async def get_reply_window(public_id: str, kefu: KefuDep, actor: ActorDep) -> dict[str, Any]:
+@router.get("/conversations/{conversation_id}/wechat-window")
+async def get_reply_window(conversation_id: str, kefu: KefuDep, actor: ActorDep) -> dict[str, Any]:
     """The WeChat reply window (48 h after the user's last message, 5 messages)."""
-    return await reply_window(kefu, actor, public_id)
+    return await reply_window(kefu, actor, conversation_id)
