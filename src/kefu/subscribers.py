@@ -4,7 +4,14 @@ transaction that appended the events (actions/outbox.py)."""
 
 from __future__ import annotations
 
-from kefu.actions import bot_turns, notifications, queueing, sla_tracking, wechat_delivery
+from kefu.actions import (
+    bot_turns,
+    notifications,
+    queueing,
+    sla_tracking,
+    webhook_delivery,
+    wechat_delivery,
+)
 from kefu.actions.context import Subscriber
 
 
@@ -15,4 +22,5 @@ def default_subscribers() -> list[Subscriber]:
         sla_tracking.on_timeline,
         notifications.on_timeline,
         wechat_delivery.on_timeline,
+        webhook_delivery.on_timeline,
     ]

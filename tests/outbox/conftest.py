@@ -3,5 +3,5 @@ SMTP pointed at a real local aiosmtpd (the help-center fixtures)."""
 
 from __future__ import annotations
 
-from tests.api.conftest import alice, customer, kefu_of, machine, world  # noqa: F401
+from tests.api.conftest import alice, customer, kefu_of, machine, other_world, world  # noqa: F401
 from tests.helpcenter.conftest import client, smtp_server  # noqa: F401

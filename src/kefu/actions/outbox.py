@@ -85,6 +85,16 @@ JOB_KINDS: dict[str, JobKind] = {
         grace=timedelta(minutes=2),
         after_response=True,
     ),
+    # outgoing webhooks (docs/webhooks.md): one signed POST of a delivery
+    "webhook.deliver": JobKind(
+        "kefu.actions.webhook_delivery:run_webhook_job",
+        "Webhook 投递",
+        max_attempts=8,
+        backoff=timedelta(seconds=30),
+        grace=timedelta(minutes=1),
+        fallback="kefu.actions.webhook_delivery:webhook_gave_up",
+        after_response=True,
+    ),
     "staff.mail": JobKind(
         "kefu.actions.staff_mail:run_staff_mail_job",
         "员工邮件（密码重置、安全提醒）",

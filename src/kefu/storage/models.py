@@ -481,3 +481,41 @@ class WeChatContact(Base):
     undelivered: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class WebhookEndpoint(Base):
+    """A tenant's outgoing webhook: where to POST, which event types, the signing
+    secrets (at most two active, sealed; the newest first) (docs/webhooks.md)."""
+
+    __tablename__ = "webhook_endpoints"
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    tenant_id: Mapped[int] = mapped_column(ForeignKey("tenants.id"), index=True)
+    public_id: Mapped[str] = mapped_column(String(32), unique=True)
+    url: Mapped[str] = mapped_column(String(500))
+    event_types: Mapped[list[str]] = mapped_column(JSON, default=list)
+    #: [{"kid": ..., "sealed": ..., "created_at": iso}], the newest first
+    secrets: Mapped[list[dict[str, str]]] = mapped_column(JSON, default=list)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class WebhookDelivery(Base):
+    """One event for one endpoint: the body (the same on every attempt and redelivery),
+    its state, how many attempts, the last response code and error."""
+
+    __tablename__ = "webhook_deliveries"
+    __table_args__ = (Index("ix_webhook_deliveries_endpoint_created", "endpoint_id", "created_at"),)
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    tenant_id: Mapped[int] = mapped_column(ForeignKey("tenants.id"))
+    endpoint_id: Mapped[int] = mapped_column(ForeignKey("webhook_endpoints.id"))
+    public_id: Mapped[str] = mapped_column(String(40), unique=True)
+    event_type: Mapped[str] = mapped_column(String(64))
+    body: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    status: Mapped[str] = mapped_column(String(16), default="pending")
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    redeliveries: Mapped[int] = mapped_column(Integer, default=0)
+    response_code: Mapped[int | None] = mapped_column(Integer)
+    last_error: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    last_attempt_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    delivered_at: Mapped[datetime | None] = mapped_column(UTCDateTime())

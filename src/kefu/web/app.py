@@ -51,6 +51,7 @@ from kefu.web.api import (
     tenant_settings,
     tickets,
     vocabulary,
+    webhooks,
     wechat,
 )
 from kefu.web.api import widget as widget_api
@@ -134,6 +135,7 @@ def create_app(
     app.include_router(vocabulary.router)
     app.include_router(tenant_settings.router)
     app.include_router(wechat.router)
+    app.include_router(webhooks.router)
     app.include_router(ws.router)
     app.include_router(widget.router)
     app.include_router(console.router)
