@@ -1,8 +1,8 @@
 """refunds: outgoing webhooks (webhook_endpoints with sealed signing secrets, and the
 delivery log webhook_deliveries) (docs/webhooks.md).
 
-Revision ID: 0019
-Revises: 0018
+Revision ID: 0020
+Revises: 0019
 """
 
 from collections.abc import Sequence
@@ -12,8 +12,8 @@ from alembic import op
 
 from kefu.storage.types import UTCDateTime
 
-revision: str = "0019"
-down_revision: str | None = "0018"
+revision: str = "0020"
+down_revision: str | None = "0019"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
