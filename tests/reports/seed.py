@@ -57,6 +57,7 @@ def status(at: datetime, frm: str, to: str, reason: str | None = None) -> Ev:
 @dataclass
 class Seeded:
     numbers: dict[str, str]
+    public_ids: dict[str, str]
 
 
 async def seed_week(kefu: Kefu, world: World) -> Seeded:
@@ -129,6 +130,7 @@ async def seed_week(kefu: Kefu, world: World) -> Seeded:
         },
     ]  # fmt: skip
     numbers: dict[str, str] = {}
+    public_ids: dict[str, str] = {}
     async with transaction(kefu) as tx:
         await tx.session.execute(
             update(Tenant)
@@ -175,4 +177,5 @@ async def seed_week(kefu: Kefu, world: World) -> Seeded:
                     )
                 )
             numbers[spec["key"]] = number
-    return Seeded(numbers)
+            public_ids[spec["key"]] = conv.public_id
+    return Seeded(numbers, public_ids)

@@ -34,6 +34,7 @@ from kefu.web import (
     helpcenter,
     ops,
     status_page,
+    supervisor,
     widget,
     ws,
 )
@@ -131,6 +132,7 @@ def create_app(
     app.include_router(reports_page.router)
     app.include_router(status_page.api_router)
     app.include_router(status_page.page_router)
+    app.include_router(supervisor.router)
     app.include_router(tickets.router)
     app.include_router(vocabulary.router)
     app.include_router(tenant_settings.router)
