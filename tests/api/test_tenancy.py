@@ -46,6 +46,11 @@ BODIES: dict[tuple[str, str], dict[str, Any] | None] = {
     ("GET", "/api/v1/kb/articles/{kb_slug}?tenant={slug}"): None,
     ("POST", "/api/v1/kb/articles/{kb_slug}/vote?tenant={slug}"): {"helpful": True},
     ("PUT", "/api/v1/kb/manage/articles/{kb_slug}"): {"title": "改", "body": "改"},
+    ("PATCH", "/api/v1/webhooks/{endpoint_id}"): {"active": False},
+    ("POST", "/api/v1/webhooks/{endpoint_id}/keys"): None,
+    ("DELETE", "/api/v1/webhooks/{endpoint_id}/keys/{key_id}"): None,
+    ("GET", "/api/v1/webhooks/{endpoint_id}/deliveries"): None,
+    ("POST", "/api/v1/webhooks/deliveries/{delivery_id}/redeliver"): None,
 }
 
 # staff pages (signed in as tenant A's admin) with tenant B's objects
@@ -171,6 +176,10 @@ def b_objects(client: TestClient, world: World, other_world: World) -> dict[str,
     b_machine = As(client, token=other_world.machine_token)
     b_customer = As(client, token=other_world.customer_tokens["m1"])
     b_admin = As.staff(client, other_world.emails["admin"])
+    hook = b_admin.post(  # nothing listens there: B's delivery is left retrying
+        "/api/v1/webhooks",
+        json={"url": "http://127.0.0.1:9/hook", "event_types": ["conversation.created"]},
+    ).json()
     conv = b_customer.post("/api/v1/conversations", json={"body": "B 的会话"}).json()
     att = b_machine.post(
         "/api/v1/attachments", files={"file": ("b.png", png_bytes(), "image/png")}
@@ -196,6 +205,11 @@ def b_objects(client: TestClient, world: World, other_world: World) -> dict[str,
         "callback_id": str(callback.json()["id"]),
         "announcement_id": str(announcement.json()["id"]),
         "kb_slug": "b-only-article",
+        "endpoint_id": hook["endpoint_id"],
+        "key_id": hook["key_id"],
+        "delivery_id": b_admin.get(f"/api/v1/webhooks/{hook['endpoint_id']}/deliveries").json()[
+            "deliveries"
+        ][0]["id"],
         "slug": world.slug,  # tenant A names itself and asks for B's object
     }
 
