@@ -52,8 +52,12 @@ def open_secrets(kefu: Kefu, endpoint: WebhookEndpoint) -> list[tuple[str, str]]
 
 def check_url(url: str) -> str:
     url = url.strip()
-    parts = urlsplit(url)
-    if parts.scheme not in ("https", "http") or not parts.hostname or len(url) > 500:
+    try:
+        parts = urlsplit(url)
+        host, _ = parts.hostname, parts.port  # both raise on a malformed authority
+    except ValueError:
+        host, parts = None, urlsplit("")
+    if parts.scheme not in ("https", "http") or not host or len(url) > 500:
         raise InvalidInput(
             "invalid_webhook_url",
             "接收地址须为 http:// 或 https:// 开头的完整网址",

@@ -57,7 +57,7 @@ async def post_signed(
             response = await client.post(url, content=body, headers=headers)
     except httpx.TimeoutException:
         return PostOutcome(None, "timeout")
-    except httpx.HTTPError as exc:
+    except (httpx.HTTPError, httpx.InvalidURL, ValueError) as exc:
         return PostOutcome(None, f"{type(exc).__name__}: {exc}"[:500])
     if 200 <= response.status_code < 300:
         return PostOutcome(response.status_code, None)
