@@ -256,3 +256,36 @@ def test_another_tenant_sees_no_endpoint_or_delivery(
     r = stranger.post(f"/api/v1/webhooks/deliveries/{entry['id']}/redeliver")
     assert r.status_code == 404
     assert stranger.post(f"/api/v1/webhooks/{made['endpoint_id']}/keys").status_code == 404
+
+
+def test_admin_page_creates_an_endpoint_shows_the_log_and_redelivers(
+    client: TestClient, clock: FakeClock, world: World, admin: As, customer: As, receiver: Receiver
+) -> None:
+    page = admin.get("/admin/webhooks")
+    assert page.status_code == 200 and "还没有接收地址" in page.text
+    form = {"csrf": admin.csrf or "", "action": "create", "url": receiver.url}
+    r = admin.post("/admin/webhooks", data={**form, "event_types": ["conversation.created"]})
+    assert r.status_code == 201, r.text
+    (secret,) = re.findall(r'data-testid="admin-webhook-secret">([^<]+)<', r.text)
+    (kid,) = re.findall(r"签名密钥 <code>([^<]+)</code>", r.text)
+    receiver.secrets[kid] = secret
+    receiver.script = [500] * 8
+    assert customer.post("/api/v1/conversations", json={"body": "补发"}).is_success
+    for _ in range(7):
+        clock.advance(hours=1)
+        run_due(client)
+    page = admin.get("/admin/webhooks").text
+    assert secret not in page and "投递失败" in page and "新会话" in page
+    assert re.search(r"\d{1,2}月\d{1,2}日 \d\d:\d\d", page)
+    (delivery,) = re.findall(r'data-delivery="([^"]+)" data-status="failed"', page)
+    (endpoint,) = re.findall(r'data-endpoint="([^"]+)"', page)
+    redo = {"csrf": admin.csrf or "", "action": "redeliver", "endpoint_id": endpoint}
+    r = admin.post("/admin/webhooks", data={**redo, "delivery_id": delivery})
+    assert r.status_code == 200 and "已送达" in r.text  # after the 303 back to the page
+    assert receiver.seen[-1].verified and receiver.seen[-1].answered == 200
+    bad = admin.post("/admin/webhooks", data={**form, "url": "ftp://x", "event_types": ["x"]})
+    assert bad.status_code == 422 and "接收地址须为" in bad.text
+    supervisor = As.staff(client, world.emails["supervisor"])
+    assert "只有管理员" in supervisor.get("/admin/webhooks").text
+    nope = {"csrf": supervisor.csrf or "", "action": "rotate", "endpoint_id": endpoint}
+    assert supervisor.post("/admin/webhooks", data=nope).status_code == 403

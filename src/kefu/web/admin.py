@@ -51,6 +51,7 @@ SECTIONS: tuple[tuple[str, str], ...] = (
     ("channels", "官方渠道"),
     ("agents", "客服账号"),
     ("tokens", "接口令牌"),
+    ("webhooks", "Webhook 推送"),
     ("canned", "快捷回复"),
     ("audit", "审计日志"),
 )

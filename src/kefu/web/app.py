@@ -26,6 +26,7 @@ from kefu.web import (
     admin,
     admin_staff,
     admin_tokens,
+    admin_webhooks,
     api_docs,
     console,
     console_callbacks,
@@ -144,6 +145,7 @@ def create_app(
     app.include_router(admin.router)
     app.include_router(admin_staff.router)
     app.include_router(admin_tokens.router)
+    app.include_router(admin_webhooks.router)
     app.include_router(api_docs.router)
     app.include_router(console_password.router)
     app.include_router(console_callbacks.router)

@@ -156,6 +156,7 @@ TABLES: dict[str, dict[str, Pair]] = {
         "agents": ("客服账号", "Staff accounts"),
         "staff_password": ("员工密码", "Staff password"),
         "api_tokens": ("接口令牌", "API tokens"),
+        "webhooks": ("Webhook 推送", "Webhooks"),
     },
     # how a staff password was changed (audit log, actions/passwords.py)
     "password_action": {
