@@ -25,7 +25,6 @@ from kefu.actions.timeline import append_event
 from kefu.channels.email import InboundDelivery, InboundEmail, find_thread, parse_email
 from kefu.channels.email.reply_proof import auth_failures
 from kefu.domain.conversation_state import AuthorType, Channel, EventType, Visibility
-from kefu.domain.redaction import redact
 from kefu.domain.tenant_settings import parse_tenant_settings
 from kefu.errors import KefuError
 from kefu.storage.models import Conversation, EmailMessage, Event, Tenant
@@ -170,7 +169,7 @@ async def do_receive_email(kefu: Kefu, tenant_slug: str, raw: bytes) -> InboundR
                 conv,
                 EventType.NOTE,
                 author_type=AuthorType.SYSTEM,
-                body=redact(f"自动回复邮件（未回复）：{email.subject}\n{text[:1000]}").text,
+                body=f"自动回复邮件（未回复）：{email.subject}\n{text[:1000]}",
                 visibility=Visibility.INTERNAL,
                 data={"email_auto_reply": list(email.automation_reasons)},
             )

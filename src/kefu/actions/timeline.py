@@ -14,6 +14,7 @@ from sqlalchemy.orm import make_transient_to_detached
 from sqlalchemy.orm.attributes import set_committed_value
 
 from kefu.actions.context import Tx
+from kefu.actions.stored_text import mask, mask_json
 from kefu.domain.conversation_state import AuthorType, EventType, Visibility
 from kefu.domain.event_payloads import parse_event_data
 from kefu.storage.models import Conversation, Event
@@ -72,8 +73,9 @@ async def append_event(
         "visibility": visibility.value,
         "author_type": author_type.value,
         "author_id": author_id,
-        "body": body,
-        "data": data or {},
+        # the Core INSERT below skips the session's before-flush masking: mask here
+        "body": mask(body),
+        "data": mask_json(data or {}),
         "client_msg_id": client_msg_id,
         "created_at": tx.now,
     }
