@@ -68,7 +68,9 @@ def budget_key(budget: Budget, *parts: object) -> str:
 
 async def attempts_in_window(session: AsyncSession, budget: Budget, key: str, now: datetime) -> int:
     query = select(func.count(LoginAttempt.id)).where(
-        LoginAttempt.key == key, LoginAttempt.attempted_at > now - budget.window
+        LoginAttempt.key == key,
+        LoginAttempt.attempted_at > now - budget.window,
+        LoginAttempt.attempted_at <= now,
     )
     if budget.failures_only:
         query = query.where(LoginAttempt.succeeded.is_(False))
